@@ -1,0 +1,130 @@
+"""Every setting lipabot reads, with its default, in one typed object.
+
+Settings are read once (`load_settings()`); tests build `Settings(...)` directly. Secrets are
+`SecretStr`, so neither `repr()` nor a log line can show them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The Daraja sandbox's public test credentials (Daraja 3.0 docs, M-Pesa Express Simulate).
+SANDBOX_SHORTCODE = "174379"
+SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+
+DARAJA_BASE_URLS = {
+    "sandbox": "https://sandbox.safaricom.co.ke",
+    "production": "https://api.safaricom.co.ke",
+}
+
+
+class DarajaEnv(StrEnum):
+    EMULATOR = "emulator"
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class TransactionType(StrEnum):
+    PAYBILL = "CustomerPayBillOnline"
+    BUY_GOODS = "CustomerBuyGoodsOnline"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_secret: SecretStr | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    merchant_name: str = "lipabot merchant"
+
+    # Daraja
+    mpesa_env: DarajaEnv | None = None
+    mpesa_base_url: str | None = None
+    mpesa_consumer_key: SecretStr | None = None
+    mpesa_consumer_secret: SecretStr | None = None
+    mpesa_shortcode: str = SANDBOX_SHORTCODE
+    mpesa_passkey: SecretStr = SecretStr(SANDBOX_PASSKEY)
+    mpesa_transaction_type: TransactionType = TransactionType.PAYBILL
+    mpesa_party_b: str | None = None
+    mpesa_account_reference: str = "lipabot"
+    mpesa_transaction_desc: str = "Payment"
+    mpesa_callback_token: SecretStr | None = None
+    mpesa_callback_url: str | None = None
+    mpesa_allowed_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    mpesa_timeout_seconds: float = 30.0
+
+    # Emulator (only when MPESA_ENV=emulator)
+    emulator_callback_delay_seconds: float = 2.0
+
+    # HTTP service
+    public_url: str | None = None
+    port: int = 8000
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1"]
+    )
+    log_level: str = "INFO"
+
+    # Storage
+    database_url: str = "sqlite://lipabot.sqlite3"
+
+    # Payment rules and reliability
+    pay_min_amount: int = 1
+    pay_max_amount: int = 250_000
+    push_limit_per_hour: int = 5
+    reconcile_after_seconds: float = 30.0
+    payment_timeout_seconds: float = 180.0
+
+    @field_validator("admin_ids", "mpesa_allowed_ips", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("mpesa_allowed_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _heroku_postgres(cls, value: object) -> object:
+        # Heroku hands out postgresql:// URLs as well as postgres://; tortoise knows the latter.
+        if isinstance(value, str) and value.startswith("postgresql://"):
+            return "postgres://" + value.removeprefix("postgresql://")
+        return value
+
+    @property
+    def has_daraja_credentials(self) -> bool:
+        return bool(self.mpesa_consumer_key and self.mpesa_consumer_secret)
+
+    @property
+    def daraja_env(self) -> DarajaEnv:
+        """The Daraja environment in use: the emulator unless credentials say otherwise."""
+        if self.mpesa_env is not None:
+            return self.mpesa_env
+        return DarajaEnv.SANDBOX if self.has_daraja_credentials else DarajaEnv.EMULATOR
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "asyncpg://"))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and `.env` when present) once."""
+    return Settings(**overrides)  # type: ignore[arg-type]

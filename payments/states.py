@@ -1,0 +1,57 @@
+"""Payment states and the only moves allowed between them, in one table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    CREATED = "created"
+    PUSHING = "pushing"
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    PUSH_FAILED = "push_failed"
+    UNKNOWN = "unknown"
+
+
+S = PaymentStatus
+
+TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    S.CREATED: frozenset({S.PUSHING, S.CANCELLED}),
+    S.PUSHING: frozenset({S.PENDING, S.PUSH_FAILED, S.UNKNOWN}),
+    S.PENDING: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
+    # The push may have reached Daraja, or the answer came late: a callback or query settles it.
+    S.UNKNOWN: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
+    S.EXPIRED: frozenset({S.PAID, S.FAILED}),
+    S.PAID: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.PUSH_FAILED: frozenset(),
+}
+
+#: States in which a payment still waits for M-Pesa's word (a customer may not start another).
+OPEN_STATES = frozenset({S.CREATED, S.PUSHING, S.PENDING, S.UNKNOWN})
+#: States the reconciler asks Daraja about.
+RECONCILABLE_STATES = frozenset({S.PENDING, S.UNKNOWN})
+FINAL_STATES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+class InvalidTransition(Exception):
+    """A move the table does not allow."""
+
+    def __init__(self, current: PaymentStatus, target: PaymentStatus) -> None:
+        super().__init__(f"payment cannot move from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def check_move(current: PaymentStatus, target: PaymentStatus) -> None:
+    if not can_move(current, target):
+        raise InvalidTransition(current, target)

@@ -1,0 +1,1 @@
+"""Fixtures: daraja (filled in by the issue that builds it)."""

@@ -1,0 +1,1 @@
+"""Fixtures: db (filled in by the issue that builds it)."""

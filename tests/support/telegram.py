@@ -1,0 +1,1 @@
+"""Fixtures: telegram (filled in by the issue that builds it)."""
