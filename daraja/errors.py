@@ -65,6 +65,12 @@ class RateLimited(DarajaError):
     retry_after_seconds = 30
 
 
+class QuotaExceeded(RateLimited):
+    """`500.003.03 Quota Violation`: the app's quota is used up; retrying soon will not help."""
+
+    retryable = False
+
+
 class Unavailable(DarajaError):
     """Daraja could not be reached or did not answer in time, or failed internally."""
 
