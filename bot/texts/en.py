@@ -1,0 +1,221 @@
+"""English catalogue: every word the bot says to customers and admins, by key.
+
+Placeholders use `str.format` names; `bot.texts.t` fills them. Plain text, no markup, so nothing
+a customer or Daraja supplies can break formatting.
+"""
+
+from __future__ import annotations
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+TEXTS: dict[str, str] = {
+    # --- welcome and help ---
+    "welcome": (
+        "Hi {name}! I take M-Pesa payments for {merchant}.\n\n"
+        "Send /pay, tell me the amount and your Safaricom number, confirm, and enter your "
+        "M-Pesa PIN when your phone asks. I send your receipt here.\n\n"
+        "/history shows your payments, /language switches to Kiswahili, /help explains more."
+    ),
+    "welcome_bad_link": (
+        "That payment link is not valid (it should look like pay-500 or pay-500-INV042), "
+        "so nothing was filled in. You can still pay: send /pay and enter the amount yourself."
+    ),
+    "help": (
+        "How to pay {merchant}:\n"
+        "1. Send /pay\n"
+        "2. Type the amount in shillings, e.g. 500\n"
+        "3. Share or type your M-Pesa number, e.g. 0712 345 678\n"
+        "4. Check the details and tap Confirm\n"
+        "5. Your phone shows an M-Pesa prompt: enter your PIN\n\n"
+        "Commands: /pay to pay, /cancel to stop, /history for your payments, "
+        "/language for English or Kiswahili."
+    ),
+    "help_admin": (
+        "Admin commands: /status for today, /status <id, checkout id, receipt or phone> for one "
+        "payment, /pending, /recent [n], /reconcile <id>."
+    ),
+    # --- pay conversation ---
+    "ask_amount": "How much do you want to pay {merchant}? Type the amount in shillings, e.g. 500.",
+    "ask_phone": (
+        "Paying {amount}. Which M-Pesa number should get the payment prompt? "
+        "Tap the button to share your number, or type it (e.g. 0712 345 678)."
+    ),
+    "ask_phone_last": "You can also use the number from last time: {phone}.",
+    "btn_share_phone": "📱 Share my number",
+    "btn_last_phone": "Use {phone}",
+    "confirm": (
+        "Please check:\n"
+        "Pay: {amount}\n"
+        "To: {merchant}\n"
+        "From M-Pesa number: {phone}\n"
+        "{reference_line}"
+        "\nTap Confirm and your phone will ask for your M-Pesa PIN."
+    ),
+    "confirm_reference": "Reference: {reference}\n",
+    "btn_confirm": "✅ Confirm",
+    "btn_cancel": "✖ Cancel",
+    "btn_try_again": "🔁 Try again",
+    "preparing": "One moment…",
+    "check_phone": (
+        "Check your phone and enter your M-Pesa PIN to pay {amount} to {merchant}.\n"
+        "I will tell you here as soon as M-Pesa answers."
+    ),
+    "already_sent": "Already sent: check your phone for the M-Pesa prompt.",
+    "payment_closed": "This payment is already finished.",
+    "cancelled": "Cancelled. Nothing was charged. Send /pay to start again.",
+    "nothing_to_cancel": "There is nothing to cancel. Send /pay to make a payment.",
+    "timeout": (
+        "I stopped waiting for your answer, so this payment was not started. "
+        "Nothing was charged. Send /pay when you are ready."
+    ),
+    "not_own_contact": (
+        "That is someone else's contact. For your safety I can only send the M-Pesa prompt "
+        "to your own number: tap the button below, or type the number."
+    ),
+    "hint_amount": "I need the amount as a number, e.g. 500.",
+    "hint_phone": "I need a phone number: tap the button to share yours, or type it.",
+    "hint_confirm": "Please use the Confirm or Cancel button above, or send /cancel.",
+    "in_progress": (
+        "You already have a payment waiting: {amount} from {phone} (started {when}). "
+        "Finish it on your phone or wait for it to end, then try again."
+    ),
+    "push_limit": "You have started many payments in a short time. Please try again in {wait}.",
+    "callback_not_yours": "This button is not for you.",
+    "callback_invalid": "This button is no longer valid.",
+    # --- amount problems (keyed by InvalidAmount.reason, with a general fallback) ---
+    "amount_invalid": (
+        "That is not an amount I can take. Type whole shillings between {minimum} and {maximum}."
+    ),
+    "amount_not_a_number": ("“{text}” is not a number. Type the amount in shillings, e.g. 500."),
+    "amount_not_whole": (
+        "M-Pesa only takes whole shillings: please type an amount without cents, e.g. 10."
+    ),
+    "amount_too_small": "The smallest amount is {minimum}.",
+    "amount_too_large": "The largest amount for one M-Pesa payment is {maximum}.",
+    "amount_again": "How much do you want to pay?",
+    # --- phone problems ---
+    "phone_invalid": (
+        "That is not a Kenyan mobile number I can send an M-Pesa prompt to. "
+        "Type a Safaricom number like 0712 345 678 or +254 712 345 678."
+    ),
+    "phone_again": "Which M-Pesa number should I use?",
+    # --- outcomes (notifier and push) ---
+    "paid": "Paid ✓\nReceipt {receipt}\n{amount} to {merchant}\n{when}",
+    "late_paid": (
+        "Good news: M-Pesa has now confirmed your payment.\n"
+        "Paid ✓\nReceipt {receipt}\n{amount} to {merchant}\n{when}"
+    ),
+    "failed": "Payment of {amount} not completed.\n{reason}",
+    "expired": (
+        "Payment of {amount} not completed: the M-Pesa prompt expired before it was answered. "
+        "Nothing was charged. Tap Try again to get a new prompt."
+    ),
+    "push_failed": "Could not send the M-Pesa prompt for {amount}.\n{reason}",
+    "fail_1": (
+        "Your M-Pesa balance is too low for this amount. Top up or use Fuliza, then try again."
+    ),
+    "fail_17": (
+        "M-Pesa blocks the same amount from the same number twice within 2 minutes. "
+        "Wait 2 minutes and try again."
+    ),
+    "fail_1001": (
+        "Your phone was busy with another M-Pesa prompt. "
+        "Finish or close it, wait a minute, then try again."
+    ),
+    "fail_1019": "The M-Pesa prompt expired before the PIN was entered. Nothing was charged.",
+    "fail_1025": "M-Pesa could not send the prompt to your phone. Please try again.",
+    "fail_1032": "You cancelled the request on your phone. Nothing was charged.",
+    "fail_1037": (
+        "Your phone could not be reached or did not answer. Make sure it is on, has network and "
+        "the screen is unlocked, then try again."
+    ),
+    "fail_2001": "The M-Pesa PIN was wrong. Nothing was charged. Try again with the right PIN.",
+    "fail_8006": (
+        "Your M-Pesa PIN is locked after too many wrong tries. Dial *334# or call 100 "
+        "to unlock it, then try again."
+    ),
+    "fail_2028": (
+        "The merchant's M-Pesa account is not set up for this payment. Nothing was charged. "
+        "Please tell {merchant}."
+    ),
+    "fail_SFC_IC0003": (
+        "The merchant's M-Pesa account is not set up for this payment. Nothing was charged. "
+        "Please tell {merchant}."
+    ),
+    "fail_outcome_cancelled": "The payment was cancelled. Nothing was charged.",
+    "fail_outcome_expired": "The payment request expired. Nothing was charged.",
+    "fail_outcome_failed": (
+        "M-Pesa did not complete the payment. Nothing was charged. Please try again."
+    ),
+    "fail_outcome_unknown": (
+        "M-Pesa did not complete the payment. If money left your account, "
+        "keep the M-Pesa SMS and contact {merchant}."
+    ),
+    "push_subscriber_locked": (
+        "Your phone already has an M-Pesa prompt open. Finish or close it, "
+        "then try again in {wait}."
+    ),
+    "push_rate_limited": "M-Pesa is busy right now. Please try again in {wait}.",
+    "push_invalid_phone": (
+        "M-Pesa did not accept that phone number. Check it is a Safaricom M-Pesa number "
+        "and try again."
+    ),
+    "push_unavailable": (
+        "M-Pesa could not be reached. Nothing was charged. Please try again in a few minutes."
+    ),
+    "push_generic": (
+        "The payment could not be started because of a problem on our side. Nothing was "
+        "charged. Please tell {merchant}."
+    ),
+    # --- history ---
+    "history_empty": "You have no payments yet. Send /pay to make one.",
+    "history_header": "Your last payments:",
+    "history_line": "{when} · {amount} · {status}{receipt}",
+    "status_created": "not started",
+    "status_pushing": "sending prompt",
+    "status_pending": "waiting for PIN",
+    "status_paid": "paid",
+    "status_failed": "failed",
+    "status_cancelled": "cancelled",
+    "status_expired": "expired",
+    "status_push_failed": "prompt not sent",
+    "status_unknown": "checking with M-Pesa",
+    # --- language ---
+    "language_prompt": "Choose your language:",
+    "language_set": "Okay, I will speak English.",
+    "btn_lang_en": "English",
+    "btn_lang_sw": "Kiswahili",
+    # --- admin ---
+    "admin_only": "Sorry, that command is only for the shop's staff.",
+    "admin_summary": (
+        "Today ({day}), {env}\n"
+        "{counts}\n"
+        "Received: {total}\n"
+        "Success rate: {rate}\n"
+        "Pending now: {pending}\n"
+        "Last callback: {last_callback}"
+    ),
+    "admin_no_callback": "none yet",
+    "admin_ago": "{seconds} s ago",
+    "admin_payment": (
+        "Payment {id}: {amount}, {phone}, {status}\n"
+        "Checkout: {checkout}\n"
+        "Receipt: {receipt}\n"
+        "Result: {result}\n"
+        "Timeline:\n{timeline}"
+    ),
+    "admin_live_query": "Live query: {answer}",
+    "admin_live_processing": "still being processed",
+    "admin_not_found": "No payment matches {ref}.",
+    "admin_pending_empty": "Nothing is pending.",
+    "admin_pending_header": "Pending payments:",
+    "admin_recent_empty": "No payments yet.",
+    "admin_recent_header": "Last {n} payments:",
+    "admin_payment_line": "#{id} {when} · {amount} · {phone} · {status}",
+    "admin_reconcile_usage": "Usage: /reconcile <payment id>",
+    "admin_reconciled": "Queried M-Pesa for payment {id}: now {status}.",
+    "admin_alert": "⚠ {message}",
+    "none": "—",
+    "wait_seconds": "{n} seconds",
+    "wait_minutes": "{n} minutes",
+}

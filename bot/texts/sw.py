@@ -1,0 +1,223 @@
+"""Kiswahili catalogue: the same keys as `bot.texts.en`, in everyday Kenyan Kiswahili.
+
+M-Pesa's own words (PIN, M-Pesa, Fuliza) stay as customers know them from their phones.
+"""
+
+from __future__ import annotations
+
+MONTHS = ("Jan", "Feb", "Mac", "Apr", "Mei", "Jun", "Jul", "Ago", "Sep", "Okt", "Nov", "Des")
+
+TEXTS: dict[str, str] = {
+    # --- welcome and help ---
+    "welcome": (
+        "Habari {name}! Ninapokea malipo ya M-Pesa kwa niaba ya {merchant}.\n\n"
+        "Tuma /pay, niambie kiasi na namba yako ya Safaricom, thibitisha, kisha uweke PIN yako "
+        "ya M-Pesa simu ikikuuliza. Nitakutumia risiti hapa.\n\n"
+        "/history inaonyesha malipo yako, /language kubadilisha lugha, /help kwa maelezo zaidi."
+    ),
+    "welcome_bad_link": (
+        "Kiungo hicho cha malipo si sahihi (kinapaswa kuwa kama pay-500 au pay-500-INV042), "
+        "kwa hivyo sijajaza chochote. Bado unaweza kulipa: tuma /pay na uandike kiasi mwenyewe."
+    ),
+    "help": (
+        "Jinsi ya kulipa {merchant}:\n"
+        "1. Tuma /pay\n"
+        "2. Andika kiasi kwa shilingi, mfano 500\n"
+        "3. Shiriki au andika namba yako ya M-Pesa, mfano 0712 345 678\n"
+        "4. Angalia maelezo kisha ubonyeze Thibitisha\n"
+        "5. Simu yako itaonyesha ombi la M-Pesa: weka PIN yako\n\n"
+        "Amri: /pay kulipa, /cancel kusitisha, /history kuona malipo yako, "
+        "/language kuchagua Kiingereza au Kiswahili."
+    ),
+    "help_admin": (
+        "Amri za wasimamizi: /status kwa leo, /status <namba, checkout id, risiti au simu> kwa "
+        "malipo moja, /pending, /recent [n], /reconcile <namba>."
+    ),
+    # --- pay conversation ---
+    "ask_amount": "Unataka kulipa {merchant} kiasi gani? Andika kiasi kwa shilingi, mfano 500.",
+    "ask_phone": (
+        "Unalipa {amount}. Ombi la malipo litumwe kwa namba gani ya M-Pesa? "
+        "Bonyeza kitufe kushiriki namba yako, au uiandike (mfano 0712 345 678)."
+    ),
+    "ask_phone_last": "Unaweza pia kutumia namba ya mara iliyopita: {phone}.",
+    "btn_share_phone": "📱 Shiriki namba yangu",
+    "btn_last_phone": "Tumia {phone}",
+    "confirm": (
+        "Tafadhali hakikisha:\n"
+        "Kiasi: {amount}\n"
+        "Kwa: {merchant}\n"
+        "Namba ya M-Pesa: {phone}\n"
+        "{reference_line}"
+        "\nBonyeza Thibitisha na simu yako itakuuliza PIN ya M-Pesa."
+    ),
+    "confirm_reference": "Kumbukumbu: {reference}\n",
+    "btn_confirm": "✅ Thibitisha",
+    "btn_cancel": "✖ Ghairi",
+    "btn_try_again": "🔁 Jaribu tena",
+    "preparing": "Subiri kidogo…",
+    "check_phone": (
+        "Angalia simu yako na uweke PIN yako ya M-Pesa ili kulipa {amount} kwa {merchant}.\n"
+        "Nitakujulisha hapa mara M-Pesa itakapojibu."
+    ),
+    "already_sent": "Tayari limetumwa: angalia simu yako uone ombi la M-Pesa.",
+    "payment_closed": "Malipo haya yameshakamilika.",
+    "cancelled": "Imeghairiwa. Hakuna pesa iliyokatwa. Tuma /pay kuanza upya.",
+    "nothing_to_cancel": "Hakuna cha kughairi. Tuma /pay kufanya malipo.",
+    "timeout": (
+        "Nimeacha kusubiri jibu lako, kwa hivyo malipo haya hayakuanzishwa. "
+        "Hakuna pesa iliyokatwa. Tuma /pay ukiwa tayari."
+    ),
+    "not_own_contact": (
+        "Hiyo ni namba ya mtu mwingine. Kwa usalama wako, naweza kutuma ombi la M-Pesa kwa "
+        "namba yako tu: bonyeza kitufe hapa chini, au andika namba."
+    ),
+    "hint_amount": "Nahitaji kiasi kwa tarakimu, mfano 500.",
+    "hint_phone": "Nahitaji namba ya simu: bonyeza kitufe kushiriki yako, au uiandike.",
+    "hint_confirm": "Tafadhali tumia kitufe cha Thibitisha au Ghairi hapo juu, au tuma /cancel.",
+    "in_progress": (
+        "Tayari una malipo yanayosubiri: {amount} kutoka {phone} (yalianza {when}). "
+        "Yakamilishe kwenye simu yako au subiri yaishe, kisha ujaribu tena."
+    ),
+    "push_limit": "Umeanzisha malipo mengi kwa muda mfupi. Tafadhali jaribu tena baada ya {wait}.",
+    "callback_not_yours": "Kitufe hiki si chako.",
+    "callback_invalid": "Kitufe hiki hakitumiki tena.",
+    # --- amount problems ---
+    "amount_invalid": (
+        "Siwezi kupokea kiasi hicho. Andika shilingi kamili kati ya {minimum} na {maximum}."
+    ),
+    "amount_not_a_number": "“{text}” si namba. Andika kiasi kwa shilingi, mfano 500.",
+    "amount_not_whole": (
+        "M-Pesa inapokea shilingi kamili tu: tafadhali andika kiasi bila senti, mfano 10."
+    ),
+    "amount_too_small": "Kiasi cha chini kabisa ni {minimum}.",
+    "amount_too_large": "Kiasi cha juu kabisa kwa malipo moja ya M-Pesa ni {maximum}.",
+    "amount_again": "Unataka kulipa kiasi gani?",
+    # --- phone problems ---
+    "phone_invalid": (
+        "Hiyo si namba ya simu ya Kenya ninayoweza kutumia kwa M-Pesa. "
+        "Andika namba ya Safaricom kama 0712 345 678 au +254 712 345 678."
+    ),
+    "phone_again": "Nitumie namba gani ya M-Pesa?",
+    # --- outcomes ---
+    "paid": "Malipo yamefanikiwa ✓\nRisiti {receipt}\n{amount} kwa {merchant}\n{when}",
+    "late_paid": (
+        "Habari njema: M-Pesa sasa imethibitisha malipo yako.\n"
+        "Malipo yamefanikiwa ✓\nRisiti {receipt}\n{amount} kwa {merchant}\n{when}"
+    ),
+    "failed": "Malipo ya {amount} hayakukamilika.\n{reason}",
+    "expired": (
+        "Malipo ya {amount} hayakukamilika: ombi la M-Pesa liliisha muda kabla ya kujibiwa. "
+        "Hakuna pesa iliyokatwa. Bonyeza Jaribu tena upate ombi jipya."
+    ),
+    "push_failed": "Sikuweza kutuma ombi la M-Pesa la {amount}.\n{reason}",
+    "fail_1": (
+        "Salio lako la M-Pesa halitoshi kwa kiasi hiki. Ongeza salio au tumia Fuliza, "
+        "kisha ujaribu tena."
+    ),
+    "fail_17": (
+        "M-Pesa haikubali kiasi kilekile kutoka namba ileile mara mbili ndani ya dakika 2. "
+        "Subiri dakika 2 kisha ujaribu tena."
+    ),
+    "fail_1001": (
+        "Simu yako ilikuwa na ombi lingine la M-Pesa. Limalize au ulifunge, subiri dakika moja, "
+        "kisha ujaribu tena."
+    ),
+    "fail_1019": "Ombi la M-Pesa liliisha muda kabla PIN haijawekwa. Hakuna pesa iliyokatwa.",
+    "fail_1025": "M-Pesa haikuweza kutuma ombi kwenye simu yako. Tafadhali jaribu tena.",
+    "fail_1032": "Umeghairi ombi kwenye simu. Hakuna pesa iliyokatwa.",
+    "fail_1037": (
+        "Simu yako haikupatikana au haikujibu. Hakikisha imewashwa, ina mtandao na skrini "
+        "haijafungwa, kisha ujaribu tena."
+    ),
+    "fail_2001": (
+        "PIN ya M-Pesa haikuwa sahihi. Hakuna pesa iliyokatwa. Jaribu tena ukitumia PIN sahihi."
+    ),
+    "fail_8006": (
+        "PIN yako ya M-Pesa imefungwa baada ya majaribio mengi yasiyo sahihi. Piga *334# au "
+        "piga 100 kuifungua, kisha ujaribu tena."
+    ),
+    "fail_2028": (
+        "Akaunti ya M-Pesa ya mfanyabiashara haijawekwa sawa kwa malipo haya. Hakuna pesa "
+        "iliyokatwa. Tafadhali mjulishe {merchant}."
+    ),
+    "fail_SFC_IC0003": (
+        "Akaunti ya M-Pesa ya mfanyabiashara haijawekwa sawa kwa malipo haya. Hakuna pesa "
+        "iliyokatwa. Tafadhali mjulishe {merchant}."
+    ),
+    "fail_outcome_cancelled": "Malipo yameghairiwa. Hakuna pesa iliyokatwa.",
+    "fail_outcome_expired": "Ombi la malipo liliisha muda. Hakuna pesa iliyokatwa.",
+    "fail_outcome_failed": (
+        "M-Pesa haikukamilisha malipo. Hakuna pesa iliyokatwa. Tafadhali jaribu tena."
+    ),
+    "fail_outcome_unknown": (
+        "M-Pesa haikukamilisha malipo. Ikiwa pesa ilitoka kwenye akaunti yako, "
+        "hifadhi SMS ya M-Pesa na uwasiliane na {merchant}."
+    ),
+    "push_subscriber_locked": (
+        "Simu yako tayari ina ombi la M-Pesa lililo wazi. Limalize au ulifunge, "
+        "kisha ujaribu tena baada ya {wait}."
+    ),
+    "push_rate_limited": "M-Pesa ina shughuli nyingi sasa. Tafadhali jaribu tena baada ya {wait}.",
+    "push_invalid_phone": (
+        "M-Pesa haikukubali namba hiyo ya simu. Hakikisha ni namba ya Safaricom yenye M-Pesa "
+        "kisha ujaribu tena."
+    ),
+    "push_unavailable": (
+        "M-Pesa haikupatikana. Hakuna pesa iliyokatwa. Tafadhali jaribu tena baada ya dakika chache."
+    ),
+    "push_generic": (
+        "Malipo hayakuweza kuanzishwa kwa sababu ya tatizo upande wetu. Hakuna pesa iliyokatwa. "
+        "Tafadhali mjulishe {merchant}."
+    ),
+    # --- history ---
+    "history_empty": "Bado huna malipo. Tuma /pay kufanya malipo.",
+    "history_header": "Malipo yako ya karibuni:",
+    "history_line": "{when} · {amount} · {status}{receipt}",
+    "status_created": "hayajaanza",
+    "status_pushing": "ombi linatumwa",
+    "status_pending": "inasubiri PIN",
+    "status_paid": "yamelipwa",
+    "status_failed": "hayakufanikiwa",
+    "status_cancelled": "yameghairiwa",
+    "status_expired": "yameisha muda",
+    "status_push_failed": "ombi halikutumwa",
+    "status_unknown": "tunathibitisha na M-Pesa",
+    # --- language ---
+    "language_prompt": "Chagua lugha yako:",
+    "language_set": "Sawa, nitazungumza Kiswahili.",
+    "btn_lang_en": "English",
+    "btn_lang_sw": "Kiswahili",
+    # --- admin ---
+    "admin_only": "Samahani, amri hiyo ni ya wafanyakazi wa duka tu.",
+    "admin_summary": (
+        "Leo ({day}), {env}\n"
+        "{counts}\n"
+        "Zilizopokelewa: {total}\n"
+        "Kiwango cha mafanikio: {rate}\n"
+        "Yanayosubiri sasa: {pending}\n"
+        "Callback ya mwisho: {last_callback}"
+    ),
+    "admin_no_callback": "bado hakuna",
+    "admin_ago": "sekunde {seconds} zilizopita",
+    "admin_payment": (
+        "Malipo {id}: {amount}, {phone}, {status}\n"
+        "Checkout: {checkout}\n"
+        "Risiti: {receipt}\n"
+        "Jibu: {result}\n"
+        "Mfuatano:\n{timeline}"
+    ),
+    "admin_live_query": "Ulizo la moja kwa moja: {answer}",
+    "admin_live_processing": "bado yanashughulikiwa",
+    "admin_not_found": "Hakuna malipo yanayolingana na {ref}.",
+    "admin_pending_empty": "Hakuna yanayosubiri.",
+    "admin_pending_header": "Malipo yanayosubiri:",
+    "admin_recent_empty": "Bado hakuna malipo.",
+    "admin_recent_header": "Malipo {n} ya mwisho:",
+    "admin_payment_line": "#{id} {when} · {amount} · {phone} · {status}",
+    "admin_reconcile_usage": "Matumizi: /reconcile <namba ya malipo>",
+    "admin_reconciled": "Nimeuliza M-Pesa kuhusu malipo {id}: sasa {status}.",
+    "admin_alert": "⚠ {message}",
+    "none": "—",
+    "wait_seconds": "sekunde {n}",
+    "wait_minutes": "dakika {n}",
+}
