@@ -1,0 +1,117 @@
+"""What an STK push sends and returns: PayBill vs Buy Goods, trimming, input validation."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from daraja.client import STK_PUSH_PATH, DarajaClient
+from daraja.token import OAUTH_PATH
+
+from .fakes import KEY, PASSKEY, SECRET, Clock, FakeDaraja, make_config
+from .test_password import PUSH
+
+
+async def test_paybill_push_sends_the_docs_shape_and_returns_the_ids(
+    client: DarajaClient, fake: FakeDaraja
+) -> None:
+    accepted = await client.stk_push(**PUSH)
+
+    assert accepted.checkout_request_id == "ws_CO_22112022152650652700000029"
+    assert accepted.merchant_request_id == "68444-143235050-2"
+    assert accepted.response_code == "0"
+    assert accepted.customer_message == "Success. Request accepted for processing"
+    (sent,) = fake.sent(STK_PUSH_PATH)
+    assert sent["BusinessShortCode"] == 174379  # a JSON number, as in the docs sample
+    assert sent["TransactionType"] == "CustomerPayBillOnline"
+    assert sent["PartyB"] == 174379
+    assert sent["PartyA"] == sent["PhoneNumber"] == 254708374149
+    assert sent["Amount"] == 10
+    assert sent["CallBackURL"] == PUSH["callback_url"]
+    assert sent["AccountReference"] == "INV42"
+    assert sent["TransactionDesc"] == "Order 42"
+    push_request = next(s for s in fake.seen if s.path == STK_PUSH_PATH)
+    assert push_request.headers["authorization"] == "Bearer token-1"
+
+
+async def test_buy_goods_push_sends_the_till_as_party_b(fake: FakeDaraja, clock: Clock) -> None:
+    config = make_config(
+        shortcode="5150101", transaction_type="CustomerBuyGoodsOnline", party_b="8812345"
+    )
+    async with fake.client() as http:
+        await DarajaClient(config, http, clock=clock).stk_push(**PUSH)
+
+    (sent,) = fake.sent(STK_PUSH_PATH)
+    assert sent["TransactionType"] == "CustomerBuyGoodsOnline"
+    assert sent["BusinessShortCode"] == 5150101
+    assert sent["PartyB"] == 8812345
+
+
+async def test_reference_and_description_are_trimmed_to_daraja_limits(
+    client: DarajaClient, fake: FakeDaraja
+) -> None:
+    await client.stk_push(
+        **{
+            **PUSH,
+            "account_reference": "  MkoposafiLoans-2026 ",
+            "description": "Payment for order number 42",
+        }
+    )
+
+    (sent,) = fake.sent(STK_PUSH_PATH)
+    assert sent["AccountReference"] == "MkoposafiLoa"
+    assert len(sent["AccountReference"]) == 12
+    assert sent["TransactionDesc"] == "Payment for o"
+    assert len(sent["TransactionDesc"]) == 13
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("amount", 10.0),
+        ("amount", 10.5),
+        ("amount", "10"),
+        ("amount", 0),
+        ("amount", -5),
+        ("amount", True),
+        ("phone", "0708374149"),
+        ("phone", "+254708374149"),
+        ("phone", "25470837414"),
+        ("account_reference", "   "),
+        ("description", ""),
+        ("callback_url", "https://lipabot.test/cb /x"),
+        ("callback_url", "ftp://lipabot.test/cb"),
+    ],
+)
+async def test_bad_input_is_refused_before_anything_is_sent(
+    client: DarajaClient, fake: FakeDaraja, field: str, value: object
+) -> None:
+    with pytest.raises(ValueError):
+        await client.stk_push(**{**PUSH, field: value})
+
+    assert fake.seen == []
+    assert client.stats.push_requests == 0
+
+
+async def test_logs_mask_the_phone_and_hide_every_secret(
+    client: DarajaClient, fake: FakeDaraja, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    await client.stk_push(**PUSH)
+
+    text = caplog.text
+    assert "2547•••••149" in text
+    for secret in ("254708374149", KEY, SECRET, PASSKEY, "token-1"):
+        assert secret not in text
+    sent = fake.sent(STK_PUSH_PATH)[0]
+    assert sent["Password"] not in text
+    assert fake.count(OAUTH_PATH) == 1
+
+
+def test_config_repr_hides_secrets() -> None:
+    text = repr(make_config())
+    assert "174379" in text
+    for secret in (KEY, SECRET, PASSKEY):
+        assert secret not in text
