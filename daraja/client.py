@@ -115,13 +115,13 @@ class DarajaClient:
             body = await self._call("STK push", STK_PUSH_PATH, payload, self._count_push)
             accepted = _push_accepted(body)
         except DarajaError as exc:
-            logger.warning("STK push of KES %d to %s failed: %s", amount, masked, exc)
+            logger.warning("STK push of KES %d to %s failed: %s", amount, masked, redact(str(exc)))
             raise
         logger.info(
             "STK push of KES %d to %s accepted: %s",
             amount,
             masked,
-            accepted.checkout_request_id,
+            mask_checkout_id(accepted.checkout_request_id),
         )
         return accepted
 
@@ -130,6 +130,7 @@ class DarajaClient:
         if not isinstance(checkout_request_id, str) or not checkout_request_id.strip():
             raise ValueError("checkout_request_id must be a non-empty string")
         checkout_id = checkout_request_id.strip()
+        logged_id = mask_checkout_id(checkout_id)
 
         def payload() -> dict[str, Any]:
             timestamp = daraja_timestamp(self._clock())
@@ -142,15 +143,15 @@ class DarajaClient:
             result = parse_stk_query(body)
         except CallbackError as exc:
             self.stats.errors += 1
-            logger.warning("STK query for %s: unreadable answer: %s", checkout_id, exc)
+            logger.warning("STK query for %s: unreadable answer: %s", logged_id, redact(str(exc)))
             raise Unavailable(f"unreadable STK query answer: {exc}", http_status=200) from exc
         except DarajaError as exc:
-            logger.warning("STK query for %s failed: %s", checkout_id, exc)
+            logger.warning("STK query for %s failed: %s", logged_id, redact(str(exc)))
             raise
         if result is None:
-            logger.info("STK query for %s: still being processed", checkout_id)
+            logger.info("STK query for %s: still being processed", logged_id)
         else:
-            logger.info("STK query for %s: ResultCode %s", checkout_id, result.result_code)
+            logger.info("STK query for %s: ResultCode %s", logged_id, result.result_code)
         return result
 
     def _credentials(self, timestamp: str) -> dict[str, Any]:
@@ -255,6 +256,23 @@ def mask_msisdn(phone: str) -> str:
     if len(text) < 8:
         return "•" * len(text)
     return text[:4] + "•" * (len(text) - 7) + text[-3:]
+
+
+# Since late 2022 a CheckoutRequestID is `ws_CO_` + DDMMYYYYHHmmssSSS + the payer's number
+# (e.g. ws_CO_22112022152650652700000029), so logging it whole would log the phone number.
+_CHECKOUT_WITH_PHONE = re.compile(r"(ws_CO_\d{17})(\d{5,})(\d{3})\b")
+_PHONE_IN_TEXT = re.compile(r"\b(254\d)(\d{5})(\d{3})\b")
+
+
+def mask_checkout_id(checkout_request_id: str) -> str:
+    """Mask the phone number inside a CheckoutRequestID; older formats carry none."""
+    return redact(checkout_request_id)
+
+
+def redact(text: str) -> str:
+    """`text` with phone numbers (alone or inside CheckoutRequestIDs) masked, for logs."""
+    text = _CHECKOUT_WITH_PHONE.sub(lambda m: m[1] + "•" * len(m[2]) + m[3], text)
+    return _PHONE_IN_TEXT.sub(lambda m: m[1] + "•" * len(m[2]) + m[3], text)
 
 
 def _safe_to_repeat(exc: DarajaError) -> bool:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
-from daraja.client import STK_PUSH_PATH, DarajaClient
+from daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, DarajaClient, mask_checkout_id, redact
+from daraja.errors import Unavailable
 from daraja.token import OAUTH_PATH
 
-from .fakes import KEY, PASSKEY, SECRET, Clock, FakeDaraja, make_config
+from .fakes import KEY, PASSKEY, SECRET, Clock, FakeDaraja, fixture_response, make_config
 from .test_password import PUSH
 
 
@@ -108,6 +110,53 @@ async def test_logs_mask_the_phone_and_hide_every_secret(
     sent = fake.sent(STK_PUSH_PATH)[0]
     assert sent["Password"] not in text
     assert fake.count(OAUTH_PATH) == 1
+    # The CheckoutRequestID ends with the payer's number: logged masked.
+    assert "ws_CO_22112022152650652700000029" not in text
+    assert "ws_CO_22112022152650652••••••029" in text
+
+
+async def test_failure_logs_are_masked_too(
+    client: DarajaClient, fake: FakeDaraja, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.script(STK_PUSH_PATH, httpx.Response(500, content=b""))
+    fake.script(STK_QUERY_PATH, fixture_response("stkquery_error_01.json", 500))
+    fake.script(
+        STK_QUERY_PATH,
+        httpx.Response(
+            500,
+            json={
+                "requestId": "ws_CO_02122025105112663100000011",
+                "errorCode": "500.003.1001",
+                "errorMessage": "Internal Server Error",
+            },
+        ),
+    )
+    caplog.set_level(logging.INFO)
+
+    with pytest.raises(Unavailable):
+        await client.stk_push(**PUSH)
+    assert await client.stk_query("ws_CO_02122025105112663100000011") is None
+    with pytest.raises(Unavailable):
+        await client.stk_query("ws_CO_02122025105112663100000011")
+
+    assert "254708374149" not in caplog.text
+    assert "663100000011" not in caplog.text
+    assert "ws_CO_02122025105112663••••••011" in caplog.text
+    assert "2547•••••149" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("ws_CO_22112022152650652700000029", "ws_CO_22112022152650652••••••029"),
+        ("ws_CO_250120221936525017", "ws_CO_250120221936525017"),  # old format: no number
+        ("ws_CO_DMZ_264695293_11032019122104433", "ws_CO_DMZ_264695293_11032019122104433"),
+        ("payer 254712345678 paid", "payer 2547•••••678 paid"),
+    ],
+)
+def test_redact(text: str, masked: str) -> None:
+    assert redact(text) == masked
+    assert mask_checkout_id(text) == masked
 
 
 def test_config_repr_hides_secrets() -> None:
