@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     push_limit_per_hour: int = 5
     reconcile_after_seconds: float = 30.0
     payment_timeout_seconds: float = 180.0
+    bot_conversation_timeout_seconds: float = 600.0
 
     @field_validator("admin_ids", "mpesa_allowed_ips", "forwarded_allow_ips", mode="before")
     @classmethod
