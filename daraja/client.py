@@ -233,7 +233,7 @@ class DarajaClient:
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, what=what) from exc
         body = decode_json(response)
-        if response.status_code == 200 and isinstance(body, dict):
+        if response.is_success and isinstance(body, dict):
             if read_error_body(body) is None:
                 return body
         if pending_ok and is_still_processing(body):
