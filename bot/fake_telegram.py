@@ -17,11 +17,11 @@ import contextlib
 import itertools
 import json
 import time
-from urllib.parse import parse_qsl
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from starlette.applications import Starlette
@@ -168,6 +168,14 @@ class FakeTelegram:
         """Answer only after `delay` seconds, so a client with a shorter timeout gives up."""
         self._failures.append(_Failure(200, "", method, None, times, delay=delay))
 
+    def fail_timeout(self, *, method: str | None = None, times: int | None = 1) -> None:
+        """In-process only: the client's read times out (PTB raises TimedOut).
+
+        `ASGITransport` ignores client timeouts, so the app raises httpx's own ReadTimeout, which
+        the transport hands to the client. Over a real socket use `fail_slow` instead.
+        """
+        self._failures.append(_Failure(0, "", method, None, times))
+
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: every call to this chat gets 403 from now on."""
         self._failures.append(
@@ -310,6 +318,8 @@ class FakeTelegram:
         if failure is not None:
             if failure.delay:
                 await asyncio.sleep(failure.delay)
+            elif failure.status == 0:
+                raise httpx.ReadTimeout("fake telegram: no answer")
             else:
                 extra = {"retry_after": failure.retry_after} if failure.retry_after else None
                 return _error(failure.status, failure.description, extra)

@@ -64,6 +64,8 @@ def when(at: datetime, lang: str | None = None) -> str:
 def wait(seconds: float, lang: str | None) -> str:
     """A wait in words, rounded up: under two minutes in seconds, else in minutes."""
     seconds = max(1, math.ceil(seconds))
+    if seconds == 1:
+        return t(lang, "wait_second")
     if seconds < 120:
         return t(lang, "wait_seconds", n=seconds)
     return t(lang, "wait_minutes", n=math.ceil(seconds / 60))
@@ -93,4 +95,6 @@ def _outcome(code: str) -> str:
     # Imported here: daraja.result_codes is the one code → outcome table (ARCHITECTURE.md).
     from daraja.result_codes import outcome_for
 
-    return str(outcome_for(code))
+    outcome = str(outcome_for(code))
+    # A success code never reaches a failure text; if it does, say nothing more than "unknown".
+    return outcome if outcome in {"cancelled", "expired", "failed"} else "unknown"

@@ -9,6 +9,17 @@ from __future__ import annotations
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 TEXTS: dict[str, str] = {
+    "menu_pay": "Pay with M-Pesa",
+    "menu_history": "Your payments",
+    "menu_language": "English or Kiswahili",
+    "menu_help": "How paying works",
+    "menu_cancel": "Stop the current payment",
+    "error_generic": (
+        "Sorry, something went wrong on our side. Nothing was charged. Please try again."
+    ),
+    "fail_2": "The amount is below the M-Pesa minimum. Try a larger amount.",
+    "fail_3": "The amount is above the M-Pesa limit for one payment. Try a smaller amount.",
+    "fail_4": "You have reached your daily M-Pesa limit. Try again tomorrow.",
     # --- welcome and help ---
     "welcome": (
         "Hi {name}! I take M-Pesa payments for {merchant}.\n\n"
@@ -216,6 +227,7 @@ TEXTS: dict[str, str] = {
     "admin_reconciled": "Queried M-Pesa for payment {id}: now {status}.",
     "admin_alert": "⚠ {message}",
     "none": "—",
+    "wait_second": "1 second",
     "wait_seconds": "{n} seconds",
     "wait_minutes": "{n} minutes",
 }

@@ -8,6 +8,17 @@ from __future__ import annotations
 MONTHS = ("Jan", "Feb", "Mac", "Apr", "Mei", "Jun", "Jul", "Ago", "Sep", "Okt", "Nov", "Des")
 
 TEXTS: dict[str, str] = {
+    "menu_pay": "Lipa kwa M-Pesa",
+    "menu_history": "Malipo yako",
+    "menu_language": "Kiingereza au Kiswahili",
+    "menu_help": "Jinsi ya kulipa",
+    "menu_cancel": "Sitisha malipo ya sasa",
+    "error_generic": (
+        "Samahani, kuna hitilafu upande wetu. Hakuna pesa iliyokatwa. Tafadhali jaribu tena."
+    ),
+    "fail_2": "Kiasi ni chini ya kiwango cha chini cha M-Pesa. Jaribu kiasi kikubwa zaidi.",
+    "fail_3": "Kiasi kinazidi kikomo cha M-Pesa kwa malipo moja. Jaribu kiasi kidogo zaidi.",
+    "fail_4": "Umefikia kikomo chako cha M-Pesa cha siku. Jaribu tena kesho.",
     # --- welcome and help ---
     "welcome": (
         "Habari {name}! Ninapokea malipo ya M-Pesa kwa niaba ya {merchant}.\n\n"
@@ -163,7 +174,8 @@ TEXTS: dict[str, str] = {
         "kisha ujaribu tena."
     ),
     "push_unavailable": (
-        "M-Pesa haikupatikana. Hakuna pesa iliyokatwa. Tafadhali jaribu tena baada ya dakika chache."
+        "M-Pesa haikupatikana. Hakuna pesa iliyokatwa. "
+        "Tafadhali jaribu tena baada ya dakika chache."
     ),
     "push_generic": (
         "Malipo hayakuweza kuanzishwa kwa sababu ya tatizo upande wetu. Hakuna pesa iliyokatwa. "
@@ -218,6 +230,7 @@ TEXTS: dict[str, str] = {
     "admin_reconciled": "Nimeuliza M-Pesa kuhusu malipo {id}: sasa {status}.",
     "admin_alert": "⚠ {message}",
     "none": "—",
+    "wait_second": "sekunde 1",
     "wait_seconds": "sekunde {n}",
     "wait_minutes": "dakika {n}",
 }

@@ -1,0 +1,117 @@
+"""Builds the PTB Application: handlers, typed context, database persistence and the notifier.
+
+The host decides how updates arrive: the webhooks app feeds `application.update_queue` (or calls
+`process_update`) with `updater=False`; local development polls with `updater=True`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+from bot.context import BotApplication, BotContext, BotData, BotServices
+from bot.handlers.admin import admin_handlers
+from bot.handlers.common import common_handlers
+from bot.handlers.pay import pay_conversation, standalone_handlers
+from bot.notifier import Notifier
+from bot.persistence import DatabasePersistence
+from bot.texts import t
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+# Handler groups: everything in 0 (the first matching handler wins, so the conversation comes
+# first and the stand-alone button handlers catch what it does not); 99 runs after each update.
+MAIN_GROUP = 0
+PERSIST_GROUP = 99
+
+CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
+
+
+def build_application(
+    settings: Settings,
+    services: BotServices,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    updater: bool = False,
+    persistence: bool = True,
+    polling: bool = False,
+) -> BotApplication:
+    """A configured, not yet initialised Application.
+
+    `polling=True` is an alias of `updater=True` (the name ARCHITECTURE.md uses).
+    Without `persistence`, conversation state lives in memory only (tests of single steps).
+    """
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .post_init(_post_init)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    if not (updater or polling):
+        builder = builder.updater(None)
+    if persistence:
+        builder = builder.persistence(DatabasePersistence())
+    application: BotApplication = builder.build()
+
+    data = application.bot_data
+    data.services = services
+    data.settings = settings
+    data.notifier = Notifier(
+        application.bot,
+        services.outbox,
+        services.payments,
+        owner=services.owner,
+        admin_ids=settings.admin_ids,
+        merchant=settings.merchant_name,
+    )
+
+    timeout = settings.bot_conversation_timeout_seconds or None
+    application.add_handler(pay_conversation(timeout), MAIN_GROUP)
+    for handler in [*standalone_handlers(), *common_handlers(), *admin_handlers()]:
+        application.add_handler(handler, MAIN_GROUP)
+    if persistence:
+        application.add_handler(TypeHandler(Update, _write_through), PERSIST_GROUP)
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _write_through(update: Update, context: BotContext) -> None:
+    # See bot.persistence: flush after every update instead of every update_interval.
+    await context.application.update_persistence()
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Publish the command menu in both languages (Telegram shows the user's)."""
+    for lang in ("en", "sw"):
+        commands = [BotCommand(c, t(lang, f"menu_{c}")) for c in CUSTOMER_COMMANDS]
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=None if lang == "en" else lang
+        )
+
+
+async def _on_error(update: object, context: BotContext) -> None:
+    """Log the failure and tell the person something went wrong instead of going silent."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await update.effective_chat.send_message(t(context.lang(update), "error_generic"))
+        except Exception:
+            log.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,79 @@
+"""The typed handler context: services and settings reach handlers here, not through loose dicts.
+
+`BotServices` is what the host (webhooks app or polling CLI) hands to `build_application`;
+`BotData` is PTB's `bot_data` object (never persisted: it holds live services); `BotContext` is
+the `CallbackContext` every handler receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot import texts
+from config import Settings
+
+if TYPE_CHECKING:
+    from payments.outbox import Outbox
+    from payments.service import PaymentService
+
+    from bot.notifier import Notifier
+
+
+@dataclass
+class BotServices:
+    """What the bot needs from the rest of lipabot.
+
+    `owner` names this instance in outbox leases (two instances never deliver the same row).
+    """
+
+    payments: PaymentService
+    outbox: Outbox
+    owner: str = "bot"
+
+
+class BotData:
+    """PTB's bot_data: filled once by `build_application`, read through `BotContext`."""
+
+    services: BotServices
+    settings: Settings
+    notifier: Notifier
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], BotData]):
+    """Handler context with typed access to the services, settings and the caller's language."""
+
+    @property
+    def services(self) -> BotServices:
+        return self.bot_data.services
+
+    @property
+    def payments(self) -> PaymentService:
+        return self.bot_data.services.payments
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data.settings
+
+    def lang(self, update: Update | None = None) -> str:
+        """The user's chosen language, else Telegram's client language ("sw" → Kiswahili)."""
+        chosen = self.user_data.get("lang") if self.user_data is not None else None
+        if chosen in texts.LANGUAGES:
+            return str(chosen)
+        user = update.effective_user if update is not None else None
+        return texts.language_from_telegram(user.language_code if user else None)
+
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admin_ids
+
+
+BotApplication = Application[ExtBot[None], BotContext, dict[str, Any], dict[str, Any], BotData, Any]
+
+
+def notifier_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Notifier:
+    """The notifier `build_application` created for this application."""
+    return application.bot_data.notifier  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Telegram update handlers: the pay conversation, customer commands and admin commands."""

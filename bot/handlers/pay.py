@@ -1,0 +1,457 @@
+"""The /pay conversation: amount → phone → confirmation → STK push, plus deep links and retries.
+
+Every state handler returns the next state (PTB's conversationbot shape); the whole machine is
+`pay_conversation()`. The draft payment is created on entering confirmation so the Confirm button
+carries its id; the push itself is `PaymentService.push`, which is atomic, so a double tap, a
+stale button or a second instance can never push twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+from telegram import (
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import texts, views
+from bot.context import BotContext
+from bot.texts import has, money, t
+from payments.errors import (
+    InvalidAmount,
+    InvalidPhone,
+    PaymentInProgress,
+    PaymentNotFound,
+    PushLimitExceeded,
+)
+from payments.rules import mask_phone, normalize_phone, parse_amount
+from payments.states import PaymentStatus
+
+log = logging.getLogger(__name__)
+
+AMOUNT, PHONE, CONFIRM = range(3)
+END = ConversationHandler.END
+CONVERSATION_NAME = "pay"
+
+# Deep links: t.me/<bot>?start=pay-500 or pay-500-INV042 (Telegram allows [A-Za-z0-9_-] only).
+_DEEP_LINK = re.compile(r"^pay-(\d{1,7})(?:-([A-Za-z0-9_]{1,12}))?$")
+_DRAFT = "draft"
+# Statuses whose payment is already on its way: a new /pay must wait for it.
+_BUSY = frozenset({PaymentStatus.PUSHING, PaymentStatus.PENDING, PaymentStatus.UNKNOWN})
+
+
+# ------------------------------------------------------------------ entry points
+
+
+async def start(update: Update, context: BotContext) -> int:
+    """/start, with an optional `pay-<amount>[-<reference>]` deep-link payload."""
+    lang = context.lang(update)
+    user = update.effective_user
+    name = user.first_name if user else ""
+    await _reply(update, t(lang, "welcome", name=name, merchant=context.settings.merchant_name))
+    if not context.args:
+        return END
+    match = _DEEP_LINK.match(context.args[0])
+    amount = _checked_amount(match.group(1), context) if match else None
+    if amount is None:
+        await _reply(update, t(lang, "welcome_bad_link"))
+        return END
+    reference = match.group(2) if match else None
+    return await _begin(update, context, amount=amount, reference=reference)
+
+
+async def pay(update: Update, context: BotContext) -> int:
+    """/pay: ask for the amount (or refuse while another payment is on its way)."""
+    return await _begin(update, context, amount=None, reference=None)
+
+
+async def retry(update: Update, context: BotContext) -> int:
+    """The "Try again" button under a failure: start over with the same amount."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    amount = _checked_amount((query.data or "").partition(":")[2], context)
+    return await _begin(update, context, amount=amount, reference=None)
+
+
+async def _begin(
+    update: Update, context: BotContext, *, amount: int | None, reference: str | None
+) -> int:
+    lang = context.lang(update)
+    user_id = _user_id(update)
+    if not await _ready_for_new_payment(update, context, user_id):
+        return END
+    context.user_data[_DRAFT] = {"amount": amount, "reference": reference}
+    if amount is None:
+        await _reply(update, t(lang, "ask_amount", merchant=context.settings.merchant_name))
+        return AMOUNT
+    return await _ask_phone(update, context)
+
+
+async def _ready_for_new_payment(update: Update, context: BotContext, user_id: int) -> bool:
+    """Refuse while a payment is on its way; drop a stale draft left by an abandoned chat."""
+    for payment in await context.payments.recent_for_user(user_id, limit=5):
+        if payment.status in _BUSY:
+            await _reply(update, _in_progress_text(context.lang(update), payment))
+            return False
+        if payment.status == PaymentStatus.CREATED:
+            await context.payments.cancel_draft(payment.id, user_id=user_id)
+    return True
+
+
+# ------------------------------------------------------------------ amount
+
+
+async def amount_entered(update: Update, context: BotContext) -> int:
+    lang = context.lang(update)
+    text = (update.effective_message.text or "").strip() if update.effective_message else ""
+    try:
+        amount = parse_amount(text, context.payments.rules)
+    except InvalidAmount as exc:
+        await _reply(update, _amount_problem(lang, exc, text) + "\n\n" + t(lang, "amount_again"))
+        return AMOUNT
+    _draft(context)["amount"] = amount
+    return await _ask_phone(update, context)
+
+
+def _amount_problem(lang: str, exc: InvalidAmount, text: str) -> str:
+    key = f"amount_{exc.reason}"
+    values = {"minimum": money(exc.minimum), "maximum": money(exc.maximum), "text": text[:20]}
+    return t(lang, key if has(lang, key) else "amount_invalid", **values)
+
+
+# ------------------------------------------------------------------ phone
+
+
+async def _ask_phone(update: Update, context: BotContext) -> int:
+    lang = context.lang(update)
+    amount = _draft(context)["amount"]
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(t(lang, "btn_share_phone"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    await _reply(update, t(lang, "ask_phone", amount=money(amount)), reply_markup=keyboard)
+    last = await context.payments.last_phone_for_user(_user_id(update))
+    if last:
+        button = views.InlineKeyboardButton(
+            t(lang, "btn_last_phone", phone=mask_phone(last)), callback_data=views.LAST_PHONE
+        )
+        await _reply(
+            update,
+            t(lang, "ask_phone_last", phone=mask_phone(last)),
+            reply_markup=views.InlineKeyboardMarkup([[button]]),
+        )
+    return PHONE
+
+
+async def phone_typed(update: Update, context: BotContext) -> int:
+    text = update.effective_message.text if update.effective_message else ""
+    return await _take_phone(update, context, text or "")
+
+
+async def contact_shared(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    # Only the sender's own number: pushing to someone else's phone would let anyone spam
+    # strangers with M-Pesa prompts.
+    if message.contact.user_id != _user_id(update):
+        await _reply(update, t(context.lang(update), "not_own_contact"))
+        return PHONE
+    return await _take_phone(update, context, message.contact.phone_number)
+
+
+async def last_phone_chosen(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    last = await context.payments.last_phone_for_user(_user_id(update))
+    if not last:
+        await _reply(update, t(context.lang(update), "phone_again"))
+        return PHONE
+    return await _take_phone(update, context, last)
+
+
+async def _take_phone(update: Update, context: BotContext, raw: str) -> int:
+    lang = context.lang(update)
+    try:
+        phone = normalize_phone(raw)
+    except InvalidPhone:
+        await _reply(update, t(lang, "phone_invalid"))
+        return PHONE
+    return await _confirm(update, context, phone)
+
+
+# ------------------------------------------------------------------ confirmation and push
+
+
+async def _confirm(update: Update, context: BotContext, phone: str) -> int:
+    lang = context.lang(update)
+    draft = _draft(context)
+    chat = update.effective_chat
+    try:
+        payment = await context.payments.create_payment(
+            user_id=_user_id(update),
+            chat_id=chat.id if chat else _user_id(update),
+            amount=draft["amount"],
+            phone=phone,
+            account_reference=draft.get("reference"),
+            language=lang,
+        )
+    except PaymentInProgress as exc:
+        await _reply(update, _in_progress_text(lang, exc.existing), reply_markup=_no_keyboard())
+        return _finish(context)
+    except PushLimitExceeded as exc:
+        await _reply(update, _limit_text(lang, exc), reply_markup=_no_keyboard())
+        return _finish(context)
+    draft["payment_id"] = payment.id
+    merchant = context.settings.merchant_name
+    await _reply(update, t(lang, "preparing"), reply_markup=_no_keyboard())
+    await _reply(
+        update,
+        views.confirmation_text(lang, payment, merchant),
+        reply_markup=views.confirm_keyboard(lang, payment.id),
+    )
+    return CONFIRM
+
+
+async def confirm_pressed(update: Update, context: BotContext) -> int:
+    """Confirm: push once, edit the confirmation into the live status message.
+
+    Also registered outside the conversation, so a stale or repeated tap still gets an answer
+    (and still cannot push twice: the service decides).
+    """
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    lang = context.lang(update)
+    payment = await _own_payment(update, context)
+    if payment is None:
+        return _finish(context)
+    if payment.status != PaymentStatus.CREATED:
+        await query.answer(t(lang, "already_sent" if payment.status in _BUSY else "payment_closed"))
+        return _finish(context)
+    await query.answer()
+    merchant = context.settings.merchant_name
+    # The message says "check your phone" before the push, so the notifier's later edit
+    # (paid / failed) can never be overwritten by this handler.
+    await query.edit_message_text(
+        t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
+    )
+    await context.payments.set_status_message(payment.id, query.message.message_id)
+    try:
+        payment = await context.payments.push(payment.id, user_id=_user_id(update))
+    except PushLimitExceeded as exc:
+        await query.edit_message_text(_limit_text(lang, exc))
+        return _finish(context)
+    except PaymentInProgress as exc:
+        await query.edit_message_text(_in_progress_text(lang, exc.existing))
+        return _finish(context)
+    if payment.status == PaymentStatus.PUSH_FAILED:
+        text, markup = views.outcome_text("push_failed", lang, payment, merchant)
+        await query.edit_message_text(text, reply_markup=markup)
+    return _finish(context)
+
+
+async def cancel_pressed(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    lang = context.lang(update)
+    payment = await _own_payment(update, context)
+    if payment is None:
+        return _finish(context)
+    await query.answer()
+    if payment.status == PaymentStatus.CREATED:
+        await context.payments.cancel_draft(payment.id, user_id=_user_id(update))
+        await query.edit_message_text(t(lang, "cancelled"))
+    else:
+        await query.edit_message_reply_markup(None)
+    return _finish(context)
+
+
+async def _own_payment(update: Update, context: BotContext) -> object | None:
+    """The payment named by the button, if it belongs to the presser; else answer and refuse."""
+    query = update.callback_query
+    assert query is not None
+    lang = context.lang(update)
+    raw_id = (query.data or "").partition(":")[2]
+    payment = None
+    if raw_id.isdigit():
+        try:
+            payment = await context.payments.get(int(raw_id))
+        except PaymentNotFound:
+            payment = None
+    if payment is None:
+        log.warning("refused callback with unknown payment id %r", raw_id[:20])
+        await query.answer(t(lang, "callback_invalid"), show_alert=True)
+        return None
+    if payment.user_id != _user_id(update):
+        log.warning("refused callback for payment %s from user %s", payment.id, _user_id(update))
+        await query.answer(t(lang, "callback_not_yours"), show_alert=True)
+        return None
+    return payment
+
+
+# ------------------------------------------------------------------ leaving
+
+
+async def cancel_command(update: Update, context: BotContext) -> int:
+    lang = context.lang(update)
+    payment_id = _draft(context).get("payment_id")
+    if payment_id is not None:
+        await _cancel_draft_quietly(context, payment_id, _user_id(update))
+    await _reply(update, t(lang, "cancelled"), reply_markup=_no_keyboard())
+    return _finish(context)
+
+
+async def cancel_outside(update: Update, context: BotContext) -> None:
+    await _reply(update, t(context.lang(update), "nothing_to_cancel"))
+
+
+async def timed_out(update: Update, context: BotContext) -> None:
+    """conversation_timeout: say so (nobody likes silence) and drop the draft."""
+    payment_id = _draft(context).get("payment_id")
+    user_id = _user_id(update)
+    if payment_id is not None:
+        await _cancel_draft_quietly(context, payment_id, user_id)
+    chat = update.effective_chat
+    await context.bot.send_message(
+        chat.id if chat else user_id,
+        t(context.lang(update), "timeout"),
+        reply_markup=_no_keyboard(),
+    )
+    context.user_data.pop(_DRAFT, None)
+
+
+async def _cancel_draft_quietly(context: BotContext, payment_id: int, user_id: int) -> None:
+    try:
+        await context.payments.cancel_draft(payment_id, user_id=user_id)
+    except PaymentNotFound:
+        log.info("draft %s already gone when cancelling", payment_id)
+
+
+def _hint(key: str):  # type: ignore[no-untyped-def]
+    """Stickers, photos, voice…: say what is expected and stay in the same state."""
+    state = {"hint_amount": AMOUNT, "hint_phone": PHONE, "hint_confirm": CONFIRM}[key]
+
+    async def handler(update: Update, context: BotContext) -> int:
+        await _reply(update, t(context.lang(update), key))
+        return state
+
+    return handler
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _draft(context: BotContext) -> dict:  # type: ignore[type-arg]
+    return context.user_data.setdefault(_DRAFT, {})
+
+
+def _finish(context: BotContext) -> int:
+    context.user_data.pop(_DRAFT, None)
+    return END
+
+
+def _user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+def _checked_amount(text: str, context: BotContext) -> int | None:
+    try:
+        return parse_amount(text, context.payments.rules)
+    except InvalidAmount:
+        return None
+
+
+def _in_progress_text(lang: str, payment: object) -> str:
+    return t(
+        lang,
+        "in_progress",
+        amount=money(payment.amount),  # type: ignore[attr-defined]
+        phone=mask_phone(payment.phone),  # type: ignore[attr-defined]
+        when=texts.when(payment.created_at, lang),  # type: ignore[attr-defined]
+    )
+
+
+def _limit_text(lang: str, exc: PushLimitExceeded) -> str:
+    return t(lang, "push_limit", wait=texts.wait(exc.retry_after_seconds, lang))
+
+
+def _no_keyboard() -> ReplyKeyboardRemove:
+    return ReplyKeyboardRemove()
+
+
+async def _reply(update: Update, text: str, **kwargs: object) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(text, **kwargs)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ the machine
+
+_UNEXPECTED = ~filters.TEXT & ~filters.COMMAND & ~filters.CONTACT
+_TYPED = filters.TEXT & ~filters.COMMAND
+
+
+def pay_conversation(timeout_seconds: float | None) -> ConversationHandler:  # type: ignore[type-arg]
+    confirm = CallbackQueryHandler(confirm_pressed, pattern=rf"^{views.CONFIRM}:")
+    cancel = CallbackQueryHandler(cancel_pressed, pattern=rf"^{views.CANCEL}:")
+    with warnings.catch_warnings():
+        # PTB warns that callback queries are tracked per chat/user rather than per message.
+        # That is what we want: the button's payment id, not the message, identifies the payment.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'")
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("pay", pay),
+                CommandHandler("start", start),
+                CallbackQueryHandler(retry, pattern=rf"^{views.RETRY}:"),
+            ],
+            states={
+                AMOUNT: [
+                    MessageHandler(_TYPED, amount_entered),
+                    MessageHandler(_UNEXPECTED | filters.CONTACT, _hint("hint_amount")),
+                ],
+                PHONE: [
+                    MessageHandler(filters.CONTACT, contact_shared),
+                    MessageHandler(_TYPED, phone_typed),
+                    CallbackQueryHandler(last_phone_chosen, pattern=rf"^{views.LAST_PHONE}$"),
+                    MessageHandler(_UNEXPECTED, _hint("hint_phone")),
+                ],
+                CONFIRM: [
+                    confirm,
+                    cancel,
+                    MessageHandler(_TYPED | _UNEXPECTED | filters.CONTACT, _hint("hint_confirm")),
+                ],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+            },
+            fallbacks=[CommandHandler("cancel", cancel_command)],
+            conversation_timeout=timeout_seconds,
+            # /pay, /start pay-… or "Try again" mid-conversation start over (dropping the draft).
+            allow_reentry=True,
+            name=CONVERSATION_NAME,
+            persistent=True,
+        )
+
+
+def standalone_handlers() -> list:  # type: ignore[type-arg]
+    """Handlers for taps and commands that arrive outside a running conversation."""
+    return [
+        CallbackQueryHandler(confirm_pressed, pattern=rf"^{views.CONFIRM}:"),
+        CallbackQueryHandler(cancel_pressed, pattern=rf"^{views.CANCEL}:"),
+        CommandHandler("cancel", cancel_outside),
+    ]

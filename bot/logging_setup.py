@@ -1,0 +1,75 @@
+"""Keep secrets out of every log line.
+
+httpx logs each request URL at INFO, and Telegram URLs contain the bot token
+(`https://api.telegram.org/bot<TOKEN>/sendMessage`); exception messages can carry it too.
+`redact_secrets(settings)` installs a filter on the root logger's handlers (and on the root logger
+itself) that replaces every configured secret with `***` in the rendered message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from config import Settings
+
+MASK = "***"
+# Shorter strings would redact ordinary words; real secrets are long.
+_MIN_SECRET_LENGTH = 6
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces secrets in a record's message, arguments and exception text."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted(
+            {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = [
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.mpesa_consumer_key,
+        settings.mpesa_consumer_secret,
+        settings.mpesa_passkey,
+        settings.mpesa_callback_token,
+    ]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def redact_secrets(settings: Settings, *, logger: logging.Logger | None = None) -> RedactingFilter:
+    """Install the redacting filter on `logger` (root by default) and all its handlers.
+
+    Filters on a logger only see records logged to that logger itself, so the filter also goes on
+    every handler, which sees records propagated from `httpx`, `telegram` and the rest. Call it
+    after handlers are configured; give handlers added later the returned filter with
+    `handler.addFilter(...)`.
+    """
+    target = logger or logging.getLogger()
+    filt = RedactingFilter(secrets_of(settings))
+    target.addFilter(filt)
+    for handler in target.handlers:
+        handler.addFilter(filt)
+    return filt

@@ -1,0 +1,148 @@
+"""Delivers the outbox: tells customers (and admins) how their payments ended.
+
+The payments service writes a `Notification` row in the same transaction as the state change;
+this worker claims due rows with a lease (so two instances never send the same row), renders them
+in the payment's language, edits the payment's status message in place (or sends a new message
+when it cannot), and marks each row sent, retried later, or undeliverable.
+
+`notify_soon()` wakes the loop at once (the webhooks app calls it after applying a callback), so
+a customer hears back in milliseconds rather than after the poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from telegram import Bot
+from telegram.error import BadRequest, TelegramError
+
+from bot import views
+from bot.delivery import classify
+from bot.texts import t
+
+if TYPE_CHECKING:
+    from payments.outbox import Outbox
+    from payments.service import PaymentService
+
+    from payments.models import Notification
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 30.0
+# Edits that cannot succeed whatever we retry: fall back to a new message.
+_EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+class Notifier:
+    def __init__(
+        self,
+        bot: Bot,
+        outbox: Outbox,
+        service: PaymentService,
+        *,
+        owner: str,
+        admin_ids: Iterable[int] = (),
+        batch: int = 20,
+        merchant: str = "lipabot merchant",
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
+        self.bot = bot
+        self.outbox = outbox
+        self.service = service
+        self.owner = owner
+        self.admin_ids = frozenset(admin_ids)
+        self.batch = batch
+        self.merchant = merchant
+        self.lease_seconds = lease_seconds
+        self._wake = asyncio.Event()
+
+    def notify_soon(self) -> None:
+        """Ask the running loop to deliver now instead of at its next tick."""
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """Claim due rows and try each once; returns how many were delivered."""
+        rows = await self.outbox.claim(self.owner, self.batch, self.lease_seconds)
+        delivered = 0
+        for row in rows:
+            if await self._deliver(row):
+                delivered += 1
+        return delivered
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Deliver until `stop` is set, waking every `interval` or on `notify_soon()`."""
+        while not stop.is_set():
+            try:
+                await self.deliver_due()
+            except Exception:
+                # A database hiccup must not kill the worker; the rows stay due.
+                log.exception("outbox delivery round failed")
+            await self._sleep(stop, interval)
+
+    async def _sleep(self, stop: asyncio.Event, interval: float) -> None:
+        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waiters:
+                task.cancel()
+            self._wake.clear()
+
+    # ------------------------------------------------------------------ one row
+
+    async def _deliver(self, row: Notification) -> bool:
+        try:
+            await self._send(row)
+        except TelegramError as exc:
+            decision = classify(exc, attempt=row.attempts + 1)
+            if decision.action == "done":
+                await self.outbox.mark_sent(row)
+                return True
+            if decision.action == "retry":
+                log.warning(
+                    "notification %s (%s) to chat %s: retry in %.0fs: %s",
+                    row.id, row.kind, row.chat_id, decision.delay, decision.reason,
+                )  # fmt: skip
+                await self.outbox.mark_retry(row, decision.delay, decision.reason)
+            else:
+                log.warning(
+                    "notification %s (%s) to chat %s undeliverable: %s",
+                    row.id, row.kind, row.chat_id, decision.reason,
+                )  # fmt: skip
+                await self.outbox.mark_undeliverable(row, decision.reason)
+            return False
+        await self.outbox.mark_sent(row)
+        return True
+
+    async def _send(self, row: Notification) -> None:
+        if str(row.kind) == "admin_alert":
+            await self.bot.send_message(row.chat_id, _admin_text(row))
+            return
+        payment = await self.service.get(row.payment_id)  # type: ignore[arg-type]
+        lang = row.language or payment.language
+        text, markup = views.outcome_text(str(row.kind), lang, payment, self.merchant)
+        if payment.status_message_id and row.chat_id == payment.chat_id:
+            try:
+                await self.bot.edit_message_text(
+                    text,
+                    chat_id=row.chat_id,
+                    message_id=payment.status_message_id,
+                    reply_markup=markup,
+                )
+                return
+            except BadRequest as exc:
+                if not any(m in exc.message.lower() for m in _EDIT_IMPOSSIBLE):
+                    raise
+                log.info("notification %s: status message gone, sending anew", row.id)
+        await self.bot.send_message(row.chat_id, text, reply_markup=markup)
+
+
+def _admin_text(row: Notification) -> str:
+    detail: Any = row.detail or {}
+    message = detail.get("message") if isinstance(detail, dict) else None
+    if not message:
+        message = f"{row.topic or 'alert'} on payment {row.payment_id}"
+    return t(row.language, "admin_alert", message=message)

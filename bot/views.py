@@ -1,0 +1,134 @@
+"""Payments rendered as words and buttons: the one place that reads `Payment` fields for display.
+
+Handlers and the notifier call these, so a customer sees the same receipt line whether it came
+from the conversation or from the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from bot.texts import money, t
+from payments.rules import mask_phone
+from payments.states import PaymentStatus
+
+# Callback data prefixes: short, because Telegram allows 64 bytes of callback data.
+CONFIRM = "pay"
+CANCEL = "cancel"
+RETRY = "retry"
+LANGUAGE = "lang"
+LAST_PHONE = "lastphone"
+
+
+def confirm_keyboard(lang: str, payment_id: object) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "btn_confirm"), callback_data=f"{CONFIRM}:{payment_id}"
+                ),
+                InlineKeyboardButton(t(lang, "btn_cancel"), callback_data=f"{CANCEL}:{payment_id}"),
+            ]
+        ]
+    )
+
+
+def retry_keyboard(lang: str, amount: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(lang, "btn_try_again"), callback_data=f"{RETRY}:{amount}")]]
+    )
+
+
+def language_keyboard(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t(lang, "btn_lang_en"), callback_data=f"{LANGUAGE}:en"),
+                InlineKeyboardButton(t(lang, "btn_lang_sw"), callback_data=f"{LANGUAGE}:sw"),
+            ]
+        ]
+    )
+
+
+def confirmation_text(lang: str, payment: Any, merchant: str) -> str:
+    reference = payment.account_reference
+    reference_line = t(lang, "confirm_reference", reference=reference) if reference else ""
+    return t(
+        lang,
+        "confirm",
+        amount=money(payment.amount),
+        merchant=merchant,
+        phone=mask_phone(payment.phone),
+        reference_line=reference_line,
+    )
+
+
+def paid_when(payment: Any) -> datetime:
+    """When M-Pesa says the money moved; our own record time if the callback lacked it."""
+    return payment.transaction_date or payment.updated_at or payment.created_at
+
+
+def outcome_text(kind: str, lang: str, payment: Any, merchant: str) -> tuple[str, Any]:
+    """(text, reply_markup) telling the customer how the payment ended.
+
+    `kind` is an outbox kind (paid, late_paid, failed, cancelled, expired, push_failed) or a
+    payment status; failures carry a "Try again" button with the same amount.
+    """
+    amount = money(payment.amount)
+    if kind in ("paid", "late_paid"):
+        text = t(
+            lang,
+            kind,
+            receipt=payment.receipt or t(lang, "none"),
+            amount=amount,
+            merchant=merchant,
+            when=texts.when(paid_when(payment), lang),
+        )
+        return text, None
+    retry = retry_keyboard(lang, payment.amount)
+    if kind == "push_failed":
+        reason = texts.push_failure_reason(
+            lang, payment.result_code, merchant=merchant, retry_after=_retry_after(payment)
+        )
+        return t(lang, "push_failed", amount=amount, reason=reason), retry
+    if kind == "expired" and not payment.result_code:
+        return t(lang, "expired", amount=amount), retry
+    reason = texts.failure_reason(lang, payment.result_code, merchant=merchant)
+    return t(lang, "failed", amount=amount, reason=reason), retry
+
+
+def status_word(lang: str, status: str) -> str:
+    return t(lang, f"status_{PaymentStatus(status).value}")
+
+
+def history_line(lang: str, payment: Any) -> str:
+    receipt = f" · {payment.receipt}" if payment.receipt else ""
+    return t(
+        lang,
+        "history_line",
+        when=texts.when(payment.created_at, lang),
+        amount=money(payment.amount),
+        status=status_word(lang, payment.status),
+        receipt=receipt,
+    )
+
+
+def admin_line(lang: str, payment: Any) -> str:
+    return t(
+        lang,
+        "admin_payment_line",
+        id=payment.id,
+        when=texts.when(payment.created_at, lang),
+        amount=money(payment.amount),
+        phone=mask_phone(payment.phone),
+        status=payment.status,
+    )
+
+
+def _retry_after(payment: Any) -> float | None:
+    value = getattr(payment, "retry_after_seconds", None)
+    return float(value) if value else None

@@ -1,0 +1,48 @@
+"""The bot token (and other secrets) never reach a log line, even through httpx's URL logging."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from pydantic import SecretStr
+from telegram import Bot
+
+from bot.fake_telegram import FakeTelegram
+from bot.logging_setup import redact_secrets
+from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN, make_settings
+
+
+async def test_token_never_appears_in_captured_logs(fake_telegram: FakeTelegram) -> None:
+    settings = make_settings(mpesa_consumer_secret=SecretStr("consumer-secret-xyz"))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    filt = redact_secrets(settings)
+    try:
+        async with Bot(
+            TEST_BOT_TOKEN, base_url=settings.telegram_api_url, request=fake_telegram.request()
+        ) as bot:
+            await bot.send_message(5, "hello")
+        logging.getLogger("lipabot.test").warning(
+            "callback at /payments/callback/%s", TEST_CALLBACK_TOKEN
+        )
+        try:
+            raise RuntimeError(f"boom consumer-secret-xyz {TEST_BOT_TOKEN}")
+        except RuntimeError:
+            logging.getLogger("lipabot.test").exception("failed")
+    finally:
+        root.removeHandler(handler)
+        root.removeFilter(filt)
+        root.setLevel(old_level)
+    output = stream.getvalue()
+    assert "sendMessage" in output  # httpx did log the request URL…
+    assert "/bot***/sendMessage" in output  # …with the token masked
+    assert TEST_BOT_TOKEN not in output
+    assert TEST_CALLBACK_TOKEN not in output
+    assert "consumer-secret-xyz" not in output
+    assert "RuntimeError: boom *** ***" in output
