@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,23 @@ def wait_http_ok(
                     return time.monotonic() - started
             time.sleep(0.02)
     raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s")
+
+
+async def wait_until(predicate: Callable[[], bool], within: float) -> bool:
+    """Poll `predicate` every 50 ms for at most `within` seconds; returns its last answer."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return predicate()
+
+
+def copy_logs(source: Path, target: Path) -> None:
+    """Keep the child processes' logs of a run (they live in a temporary folder)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for log in source.glob("*.log"):
+        (target / log.name).write_bytes(log.read_bytes())
 
 
 def rss_mb(pid: int) -> float:
