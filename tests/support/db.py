@@ -1,1 +1,220 @@
-"""Fixtures: db (filled in by the issue that builds it)."""
+"""Fixtures and helpers for tests that need a real payments database (SQLite and PostgreSQL).
+
+* `db` — parametrised over ["sqlite", "postgres"]; yields a `TestDatabase` whose tortoise
+  context is active for the test (models just work).
+* `sqlite_db` — the SQLite half only, for tests that need one database.
+* `temporary_database(kind)` — the same as a plain async context manager, for benchmarks and
+  end-to-end scripts outside pytest fixtures.
+
+The schema always comes from the real migrations (`payments.db.migrate`), so the migrations are
+tested by every database test. To stay fast, migrations run once per session: SQLite copies a
+migrated template file per test; PostgreSQL migrates one throwaway database
+`lipabot_test_<random>` per session and truncates it between tests, then drops it at the end.
+
+PostgreSQL comes from env `LIPABOT_TEST_POSTGRES_URL` (default
+`postgres://postgres@127.0.0.1:5432/postgres`, used only to create and drop the throwaway
+database). When it is unreachable the postgres tests are skipped with the reason, unless
+`LIPABOT_REQUIRE_POSTGRES=1` (CI), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from tortoise.context import TortoiseContext
+
+from payments.db import migrate, tortoise_config
+
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+TABLES = ("notification", "payment_event", "payment", "stored_state")
+#: Enough pooled connections for real concurrency in tests (asyncio.gather of 50 calls).
+POOL_QUERY = "minsize=1&maxsize=10"
+
+
+@dataclass(frozen=True, slots=True)
+class TestDatabase:
+    """A migrated, empty database and the tortoise context that is open on it."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    kind: str  # "sqlite" or "postgres"
+    url: str
+    context: TortoiseContext
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.kind == "postgres"
+
+
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server for tests could not be reached."""
+
+
+def postgres_server_url() -> str:
+    return os.environ.get("LIPABOT_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def postgres_required() -> bool:
+    return os.environ.get("LIPABOT_REQUIRE_POSTGRES", "") == "1"
+
+
+def _with_database(server_url: str, name: str, query: str = "") -> str:
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, query, ""))
+
+
+async def _admin_execute(sql: str) -> None:
+    import asyncpg
+
+    url = postgres_server_url().replace("postgres://", "postgresql://", 1)
+    try:
+        conn = await asyncpg.connect(url, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise PostgresUnavailable(f"PostgreSQL at {_safe(url)} unreachable: {exc}") from exc
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _safe(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+async def create_postgres_database() -> str:
+    """Create and migrate a throwaway database; returns its URL (with a pool size)."""
+    name = f"lipabot_test_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(postgres_server_url(), name, POOL_QUERY)
+    try:
+        await migrate(url)
+    except BaseException:
+        await drop_postgres_database(url)
+        raise
+    return url
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def create_sqlite_database(directory: Path) -> str:
+    path = directory / f"lipabot-{uuid.uuid4().hex[:8]}.sqlite3"
+    url = f"sqlite://{path}"
+    await migrate(url)
+    return url
+
+
+@asynccontextmanager
+async def open_database(kind: str, url: str) -> AsyncIterator[TestDatabase]:
+    """Open an isolated tortoise context on `url` and make it current while inside."""
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        yield TestDatabase(kind=kind, url=url, context=ctx)
+
+
+async def truncate_all(database: TestDatabase) -> None:
+    conn = database.context.db()
+    if database.is_postgres:
+        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        for table in TABLES:
+            await conn.execute_script(f"DELETE FROM {table}")  # noqa: S608 (constant names)
+
+
+@asynccontextmanager
+async def temporary_database(kind: str = "sqlite") -> AsyncIterator[TestDatabase]:
+    """A fresh migrated database of `kind`, open and current; removed afterwards.
+
+    Raises `PostgresUnavailable` when the PostgreSQL server cannot be reached.
+    """
+    if kind == "sqlite":
+        directory = Path(tempfile.mkdtemp(prefix="lipabot-db-"))
+        try:
+            url = await create_sqlite_database(directory)
+            async with open_database(kind, url) as database:
+                yield database
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+    elif kind == "postgres":
+        url = await create_postgres_database()
+        try:
+            async with open_database(kind, url) as database:
+                yield database
+        finally:
+            await drop_postgres_database(url)
+    else:
+        raise ValueError(f"unknown database kind {kind!r} (sqlite or postgres)")
+
+
+# ------------------------------------------------------------------------------ fixtures
+# Session set-up runs in its own short event loop (asyncio.run): tests use one loop each, and
+# connections are only ever opened per test, inside that test's loop.
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    url = asyncio.run(create_sqlite_database(directory))
+    return Path(url.removeprefix("sqlite://"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_url() -> Iterator[str | PostgresUnavailable]:
+    try:
+        url = asyncio.run(create_postgres_database())
+    except PostgresUnavailable as exc:
+        if postgres_required():
+            raise
+        yield exc
+        return
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
+@pytest.fixture
+async def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    """A migrated SQLite database (a copy of the session's template), open for this test."""
+    path = tmp_path / "lipabot.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    async with open_database("sqlite", f"sqlite://{path}") as database:
+        yield database
+
+
+@pytest.fixture
+async def postgres_db(
+    _postgres_url: str | PostgresUnavailable,
+) -> AsyncIterator[TestDatabase]:
+    """The session's PostgreSQL database, emptied, open for this test (skips if unreachable)."""
+    if isinstance(_postgres_url, PostgresUnavailable):
+        pytest.skip(
+            f"{_postgres_url} (set LIPABOT_TEST_POSTGRES_URL; "
+            "LIPABOT_REQUIRE_POSTGRES=1 makes this a failure)"
+        )
+    async with open_database("postgres", _postgres_url) as database:
+        await truncate_all(database)
+        yield database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> TestDatabase:
+    """A migrated, empty database, once on SQLite and once on PostgreSQL."""
+    # A plain fixture choosing an async one: pytest-asyncio sets it up in the test's loop.
+    fixture = "sqlite_db" if request.param == "sqlite" else "postgres_db"
+    return request.getfixturevalue(fixture)

@@ -1,0 +1,66 @@
+"""What the payments service refuses, as exceptions the bot turns into words for a person.
+
+Push outcomes (Daraja said no, or did not answer) are not raised: they are recorded on the
+payment and reach the customer through the outbox.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from payments.models import Payment
+
+
+class PaymentError(Exception):
+    """Base for every refusal the payments service makes."""
+
+
+class AmountProblem(StrEnum):
+    NOT_A_NUMBER = "not_a_number"
+    NOT_WHOLE = "not_whole"
+    TOO_SMALL = "too_small"
+    TOO_LARGE = "too_large"
+
+
+class InvalidAmount(PaymentError):
+    """The amount is not a whole number of shillings between `minimum` and `maximum`."""
+
+    def __init__(self, reason: AmountProblem, *, minimum: int, maximum: int) -> None:
+        super().__init__(f"invalid amount ({reason}); allowed {minimum}..{maximum} KES")
+        self.reason = reason
+        self.minimum = minimum
+        self.maximum = maximum
+
+
+class InvalidPhone(PaymentError):
+    """Not a Kenyan mobile number; `example` shows the customer a form that works."""
+
+    def __init__(self, example: str = "0712 345 678") -> None:
+        super().__init__(f"not a Kenyan mobile number (e.g. {example})")
+        self.example = example
+
+
+class PaymentInProgress(PaymentError):
+    """The user (or the phone) already has a payment waiting for M-Pesa."""
+
+    def __init__(self, existing: Payment) -> None:
+        super().__init__(f"payment #{existing.id} is still {existing.status}")
+        self.existing = existing
+
+
+class PushLimitExceeded(PaymentError):
+    """Too many prompts for this user in the last hour."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"push limit reached; retry in {retry_after_seconds}s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PaymentNotFound(PaymentError):
+    """No payment with that id (or not this user's)."""
+
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"payment {ref!r} not found")
+        self.ref = ref

@@ -1,0 +1,169 @@
+"""The payment tables: payments, their audit trail, the notification outbox and stored state.
+
+Every row that records money is written by `payments.service`; these classes only describe the
+storage. Times are timezone-aware UTC (the tortoise config sets `use_tz=True`); the transaction
+time Daraja reports is kept as the aware EAT instant it stands for.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from payments.states import PaymentStatus
+
+
+class EventKind(StrEnum):
+    """What an audit-trail row records."""
+
+    CREATED = "created"
+    PUSH_REQUESTED = "push_requested"
+    PUSHED = "pushed"
+    PUSH_FAILED = "push_failed"
+    PUSH_UNKNOWN = "push_unknown"
+    CALLBACK = "callback"
+    QUERY = "query"
+    QUERY_PENDING = "query_pending"
+    QUERY_ERROR = "query_error"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    LATE_RESULT = "late_result"
+    DETAILS = "details"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    RECEIPT_CONFLICT = "receipt_conflict"
+    UNKNOWN_CHECKOUT = "unknown_checkout"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    NOTIFIED = "notified"
+
+
+class NotificationKind(StrEnum):
+    """Which message the notifier sends; one customer message per (payment, kind)."""
+
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    LATE_PAID = "late_paid"
+    PUSH_FAILED = "push_failed"
+    ADMIN_ALERT = "admin_alert"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"
+
+
+class Payment(Model):
+    """One STK push request and everything M-Pesa said about it."""
+
+    id = fields.IntField(primary_key=True)
+    user_id = fields.BigIntField(db_index=True)
+    chat_id = fields.BigIntField()
+    language = fields.CharField(max_length=8, default="en")
+    amount = fields.IntField()
+    phone = fields.CharField(max_length=16, db_index=True)
+    account_reference = fields.CharField(max_length=32)
+    merchant_request_id = fields.CharField(max_length=64, null=True)
+    checkout_request_id = fields.CharField(max_length=64, null=True, unique=True)
+    status = fields.CharEnumField(PaymentStatus, max_length=16, db_index=True)
+    result_code = fields.CharField(max_length=32, null=True)
+    result_desc = fields.CharField(max_length=255, null=True)
+    receipt = fields.CharField(max_length=32, null=True, unique=True)
+    transaction_time = fields.DatetimeField(null=True)
+    paid_amount = fields.IntField(null=True)
+    status_message_id = fields.BigIntField(null=True)
+    flagged_reason = fields.CharField(max_length=64, null=True)
+    # Reconciliation: when to ask Daraja next, how often we asked, and who holds the lease.
+    next_check_at = fields.DatetimeField(null=True, db_index=True)
+    check_attempts = fields.IntField(default=0)
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    pushed_at = fields.DatetimeField(null=True)
+    completed_at = fields.DatetimeField(null=True)
+
+    events: fields.ReverseRelation[PaymentEvent]
+    notifications: fields.ReverseRelation[Notification]
+
+    class Meta:
+        table = "payment"
+
+    def __str__(self) -> str:
+        return f"Payment #{self.id} {self.status}"
+
+
+class PaymentEvent(Model):
+    """The audit trail: every decision about a payment, with the raw Daraja body behind it."""
+
+    id = fields.IntField(primary_key=True)
+    payment: fields.ForeignKeyNullableRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    checkout_request_id = fields.CharField(max_length=64, null=True, db_index=True)
+    kind = fields.CharField(max_length=32)
+    from_status = fields.CharField(max_length=16, null=True)
+    to_status = fields.CharField(max_length=16, null=True)
+    detail = fields.JSONField(null=True)
+    raw_body = fields.JSONField(null=True)
+    source = fields.CharField(max_length=16, default="service")
+    created_at = fields.DatetimeField(db_index=True)
+
+    payment_id: int | None
+
+    class Meta:
+        table = "payment_event"
+
+
+class Notification(Model):
+    """The outbox: a message owed to a chat, written in the same transaction as its cause.
+
+    `topic` tells apart several admin alerts for one payment (amount mismatch, receipt
+    conflict); customer messages leave it empty, so the unique key makes a second customer
+    message of one kind for one payment impossible in the database itself.
+    """
+
+    id = fields.IntField(primary_key=True)
+    payment: fields.ForeignKeyNullableRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="notifications", null=True, on_delete=fields.CASCADE
+    )
+    chat_id = fields.BigIntField()
+    user_id = fields.BigIntField(null=True)
+    language = fields.CharField(max_length=8, default="en")
+    kind = fields.CharEnumField(NotificationKind, max_length=16)
+    topic = fields.CharField(max_length=32, default="")
+    detail = fields.JSONField(null=True)
+    status = fields.CharEnumField(
+        NotificationStatus, max_length=16, default=NotificationStatus.PENDING, db_index=True
+    )
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(db_index=True)
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    payment_id: int | None
+
+    class Meta:
+        table = "notification"
+        unique_together = (("payment", "kind", "chat_id", "topic"),)
+
+
+class StoredState(Model):
+    """Small JSON documents by (namespace, key): PTB persistence and similar bookkeeping."""
+
+    id = fields.IntField(primary_key=True)
+    namespace = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=255)
+    value = fields.JSONField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "stored_state"
+        unique_together = (("namespace", "key"),)

@@ -1,0 +1,1029 @@
+"""The payments service: start a payment, apply M-Pesa's answer once, reconcile, expire, look up.
+
+Every status change is a conditional update (`filter(id=..., status=old).update(...)` returns
+the rows changed), so double taps, duplicate callbacks and two running instances produce one
+move. The move, its audit event and the customer's outbox message are written in one
+transaction: a crash can lose neither the message nor the reason for it.
+
+Decisions worth knowing (see also README "Reliability"):
+
+* A user's own `created` drafts are superseded (cancelled) when they start a new payment, and
+  anyone's draft older than `DRAFT_TTL` no longer blocks the phone: an abandoned confirmation
+  never locks a customer out.
+* A push that timed out (`TimedOut`, maybe processed) is never repeated: the payment becomes
+  `unknown` and waits for a callback, a query, or expiry.
+* A success whose amount differs from what we asked, or whose receipt already belongs to another
+  payment, is not marked paid: the payment keeps its status with `flagged_reason` set, stops
+  being reconciled or expired, no longer blocks the customer, and every admin gets an alert.
+* Once Daraja gave a final answer, a different later answer is a `conflict`: recorded, never
+  applied, never a second customer message. The exception is a success after an expiry (ours or
+  Daraja's 1019/1037): money moved, so the payment becomes paid and the customer hears so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from daraja.errors import DarajaError, InvalidRequest, RateLimited, SubscriberLocked
+from daraja.timestamps import NAIROBI, now_utc
+from daraja.types import Outcome, StkResult
+from payments.errors import InvalidPhone, PaymentInProgress, PaymentNotFound, PushLimitExceeded
+from payments.models import (
+    EventKind,
+    Notification,
+    NotificationKind,
+    Payment,
+    PaymentEvent,
+)
+from payments.ports import Gateway
+from payments.rules import PaymentRules, mask_phone, normalize_phone, parse_amount
+from payments.states import OPEN_STATES, RECONCILABLE_STATES, PaymentStatus
+
+logger = logging.getLogger(__name__)
+
+S = PaymentStatus
+
+#: A draft (confirmation not yet tapped) older than this no longer blocks anyone.
+DRAFT_TTL = timedelta(minutes=5)
+#: States in which Daraja has (or may have) a prompt out for the payment.
+WAITING_STATES = frozenset({S.PUSHING, S.PENDING, S.UNKNOWN})
+#: The longest pause between two queries of one payment.
+MAX_CHECK_INTERVAL_SECONDS = 600.0
+#: How long a reconciler instance holds a payment it is querying.
+RECONCILE_LEASE_SECONDS = 60.0
+#: How far back a success callback for an unknown CheckoutRequestID may match a push that
+#: timed out (we never learnt its CheckoutRequestID).
+ORPHAN_MATCH_WINDOW = timedelta(hours=24)
+
+
+class ApplyKind(StrEnum):
+    """What `apply_result` did with a result."""
+
+    APPLIED = "applied"  # the payment moved to the result's status
+    DUPLICATE = "duplicate"  # the same answer again: nothing changed
+    CONFLICT = "conflict"  # a different answer after a final one: recorded only
+    LATE_RESULT = "late_result"  # a non-success answer after we expired it: recorded only
+    DETAILS = "details"  # receipt details for a payment a query already settled
+    AMOUNT_MISMATCH = "amount_mismatch"
+    RECEIPT_CONFLICT = "receipt_conflict"
+    NOT_FINAL = "not_final"  # an answer that settles nothing (Outcome.UNKNOWN)
+    UNKNOWN_CHECKOUT = "unknown_checkout"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    kind: ApplyKind
+    payment: Payment | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    day: date
+    counts: dict[str, int]
+    total_received: int
+    success_rate: float | None
+    pending_now: int
+    last_callback_at: datetime | None
+
+
+_OUTCOME_STATUS: dict[Outcome, PaymentStatus] = {
+    Outcome.PAID: S.PAID,
+    Outcome.FAILED: S.FAILED,
+    Outcome.CANCELLED: S.CANCELLED,
+    Outcome.EXPIRED: S.EXPIRED,
+}
+_STATUS_NOTICE: dict[PaymentStatus, NotificationKind] = {
+    S.PAID: NotificationKind.PAID,
+    S.FAILED: NotificationKind.FAILED,
+    S.CANCELLED: NotificationKind.CANCELLED,
+    S.EXPIRED: NotificationKind.EXPIRED,
+}
+_SETTLED_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED})
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One decision about a result: the conditional update and what goes with it."""
+
+    kind: ApplyKind
+    expect: dict[str, Any]  # extra WHERE conditions beyond id
+    changes: dict[str, Any]  # the UPDATE; empty = no update, only the event
+    event: str
+    to_status: PaymentStatus | None = None
+    notify: NotificationKind | None = None
+    alert: str | None = None  # admin alert topic
+    alert_detail: dict[str, Any] | None = None
+
+
+class PaymentService:
+    """The only code that changes payments."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        rules: PaymentRules,
+        callback_url: str,
+        account_reference: str = "lipabot",
+        description: str = "Payment",
+        admin_chat_ids: Sequence[int] = (),
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.gateway = gateway
+        self.rules = rules
+        self.callback_url = callback_url
+        self.account_reference = account_reference
+        self.description = description
+        self.admin_chat_ids = tuple(admin_chat_ids)
+        self.clock = clock
+
+    # ----------------------------------------------------------------- starting a payment
+
+    async def create_payment(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        amount: int | str,
+        phone: str,
+        account_reference: str | None = None,
+    ) -> Payment:
+        """A draft payment (status `created`) after every rule passed; nothing sent yet."""
+        value = parse_amount(amount, self.rules)
+        msisdn = normalize_phone(phone)
+        now = self.clock()
+        await self._retire_drafts(user_id, msisdn, now)
+        existing = await self._open_payment(user_id, msisdn, now)
+        if existing is not None:
+            raise PaymentInProgress(existing)
+        await self._check_push_limit(user_id, now)
+        async with in_transaction() as conn:
+            payment = await Payment.create(
+                user_id=user_id,
+                chat_id=chat_id,
+                language=language,
+                amount=value,
+                phone=msisdn,
+                account_reference=account_reference or self.account_reference,
+                status=S.CREATED,
+                created_at=now,
+                updated_at=now,
+                using_db=conn,
+            )
+            await self._event(conn, payment, EventKind.CREATED, None, S.CREATED)
+        logger.info("payment #%d created: KES %d from %s", payment.id, value, mask_phone(msisdn))
+        return payment
+
+    async def start_payment(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        amount: int | str,
+        phone: str,
+        account_reference: str | None = None,
+    ) -> Payment:
+        """`create_payment` then `push`."""
+        payment = await self.create_payment(
+            user_id=user_id,
+            chat_id=chat_id,
+            language=language,
+            amount=amount,
+            phone=phone,
+            account_reference=account_reference,
+        )
+        return await self.push(payment.id, user_id=user_id)
+
+    async def push(self, payment_id: int, *, user_id: int) -> Payment:
+        """Send the STK prompt for a draft, once however often this is called."""
+        payment = await self._owned(payment_id, user_id)
+        if payment.status != S.CREATED:
+            return payment
+        busy = await self._waiting_payment(payment)
+        if busy is not None:
+            raise PaymentInProgress(busy)
+        now = self.clock()
+        won = await Payment.filter(id=payment_id, status=S.CREATED).update(
+            status=S.PUSHING, pushed_at=now, updated_at=now
+        )
+        if not won:
+            return await Payment.get(id=payment_id)
+        await self._event(None, payment, EventKind.PUSH_REQUESTED, S.CREATED, S.PUSHING)
+        try:
+            accepted = await self.gateway.stk_push(
+                phone=payment.phone,
+                amount=payment.amount,
+                account_reference=payment.account_reference,
+                description=self.description,
+                callback_url=self.callback_url,
+            )
+        except DarajaError as exc:
+            if exc.maybe_processed:
+                return await self._push_unknown(payment, _error_detail(exc))
+            return await self._push_failed(payment, _push_failure_code(exc), exc)
+        except ValueError as exc:
+            # The client refused to send (a field it could not fit): nothing reached Daraja.
+            return await self._push_failed(payment, "push:rejected", exc)
+        except Exception as exc:
+            # We cannot tell whether the request left: treat it as maybe processed and never
+            # push again; a callback or expiry settles it.
+            logger.exception("payment #%d: unexpected error during STK push", payment.id)
+            return await self._push_unknown(payment, {"error": type(exc).__name__})
+        return await self._push_accepted(payment, accepted)
+
+    async def cancel_draft(self, payment_id: int, *, user_id: int) -> Payment:
+        """Cancel a draft the user backed out of; any other status is returned unchanged."""
+        payment = await self._owned(payment_id, user_id)
+        now = self.clock()
+        async with in_transaction() as conn:
+            moved = await (
+                Payment.filter(id=payment_id, status=S.CREATED)
+                .using_db(conn)
+                .update(status=S.CANCELLED, updated_at=now, completed_at=now)
+            )
+            if moved:
+                await self._event(
+                    conn, payment, EventKind.CANCELLED, S.CREATED, S.CANCELLED, {"by": "user"}
+                )
+        return await Payment.get(id=payment_id)
+
+    # ------------------------------------------------------------------ applying a result
+
+    async def apply_result(self, result: StkResult) -> ApplyResult:
+        """Apply a callback or query result to its payment exactly once."""
+        payment = await Payment.get_or_none(checkout_request_id=result.checkout_request_id)
+        if payment is None:
+            payment = await self._match_orphan(result)
+        if payment is None:
+            await self._unknown_checkout(result)
+            return ApplyResult(ApplyKind.UNKNOWN_CHECKOUT, None)
+        # A lost race (another caller moved the row first) means: re-read and decide again.
+        for _ in range(5):
+            plan = await self._plan(payment, result)
+            if await self._execute(payment, result, plan):
+                fresh = await Payment.get(id=payment.id)
+                self._log_apply(fresh, result, plan)
+                return ApplyResult(plan.kind, fresh)
+            payment = await Payment.get(id=payment.id)
+        raise RuntimeError(f"payment #{payment.id}: result kept racing; giving up")
+
+    async def _plan(self, payment: Payment, result: StkResult) -> _Plan:
+        outcome = result.outcome
+        status = payment.status
+        if payment.flagged_reason:
+            return self._repeat_or_conflict(payment, result)
+        if status in RECONCILABLE_STATES:
+            if outcome is Outcome.PAID:
+                return await self._plan_success(payment, result, S.PAID, NotificationKind.PAID)
+            target = _OUTCOME_STATUS.get(outcome)
+            if target is None:
+                return _Plan(ApplyKind.NOT_FINAL, {}, {}, EventKind.LATE_RESULT)
+            return self._plan_move(payment, result, target, _STATUS_NOTICE[target])
+        if status is S.EXPIRED:
+            if outcome is Outcome.PAID:
+                return await self._plan_success(payment, result, S.PAID, NotificationKind.LATE_PAID)
+            if payment.result_code is None:
+                # We expired it ourselves; Daraja's reason is worth keeping, not announcing.
+                return _Plan(
+                    ApplyKind.LATE_RESULT,
+                    {"status": S.EXPIRED, "result_code__isnull": True},
+                    _result_fields(result),
+                    EventKind.LATE_RESULT,
+                )
+            return self._repeat_or_conflict(payment, result)
+        if status is S.PAID and outcome is Outcome.PAID:
+            return await self._plan_paid_again(payment, result)
+        if status in (S.FAILED, S.CANCELLED) and outcome is Outcome.PAID:
+            # Money moved after we told the customer it did not: a person must look at it.
+            return _Plan(
+                ApplyKind.CONFLICT,
+                {},
+                {},
+                EventKind.CONFLICT,
+                alert="paid_after_final",
+                alert_detail=_alert_detail(result),
+            )
+        return self._repeat_or_conflict(payment, result)
+
+    def _plan_move(
+        self,
+        payment: Payment,
+        result: StkResult,
+        target: PaymentStatus,
+        notify: NotificationKind,
+        extra: dict[str, Any] | None = None,
+    ) -> _Plan:
+        changes = {
+            **_result_fields(result),
+            **(extra or {}),
+            "status": target,
+            "completed_at": self.clock(),
+            "next_check_at": None,
+        }
+        return _Plan(
+            ApplyKind.APPLIED,
+            {"status": payment.status, "flagged_reason__isnull": True},
+            changes,
+            result.source,
+            to_status=target,
+            notify=notify,
+        )
+
+    async def _plan_success(
+        self,
+        payment: Payment,
+        result: StkResult,
+        target: PaymentStatus,
+        notify: NotificationKind,
+    ) -> _Plan:
+        if result.receipt and await self._receipt_taken(result.receipt, payment.id):
+            return self._plan_flag(payment, result, "receipt_conflict", store_receipt=False)
+        if result.amount is not None and result.amount != payment.amount:
+            return self._plan_flag(payment, result, "amount_mismatch", store_receipt=True)
+        return self._plan_move(payment, result, target, notify, _success_fields(result))
+
+    def _plan_flag(
+        self, payment: Payment, result: StkResult, reason: str, *, store_receipt: bool
+    ) -> _Plan:
+        changes: dict[str, Any] = {
+            **_result_fields(result),
+            "flagged_reason": reason,
+            "next_check_at": None,
+        }
+        if store_receipt:
+            changes.update(_success_fields(result))
+        kind = ApplyKind(reason)
+        return _Plan(
+            kind,
+            {"status": payment.status, "flagged_reason__isnull": True},
+            changes,
+            EventKind(reason),
+            alert=reason,
+            alert_detail={**_alert_detail(result), "expected_amount": payment.amount},
+        )
+
+    async def _plan_paid_again(self, payment: Payment, result: StkResult) -> _Plan:
+        if not result.receipt or result.receipt == payment.receipt:
+            return _Plan(ApplyKind.DUPLICATE, {}, {}, EventKind.DUPLICATE)
+        if payment.receipt is not None:
+            return _Plan(
+                ApplyKind.CONFLICT,
+                {},
+                {},
+                EventKind.CONFLICT,
+                alert="second_receipt",
+                alert_detail=_alert_detail(result),
+            )
+        # A query settled it (queries carry no receipt); the callback brings the details.
+        if await self._receipt_taken(result.receipt, payment.id):
+            return _Plan(
+                ApplyKind.RECEIPT_CONFLICT,
+                {"status": S.PAID, "flagged_reason__isnull": True},
+                {"flagged_reason": "receipt_conflict"},
+                EventKind.RECEIPT_CONFLICT,
+                alert="receipt_conflict",
+                alert_detail=_alert_detail(result),
+            )
+        changes = _success_fields(result)
+        alert = None
+        if result.amount is not None and result.amount != payment.amount:
+            changes["flagged_reason"] = "amount_mismatch"
+            alert = "amount_mismatch"
+        return _Plan(
+            ApplyKind.DETAILS,
+            {"status": S.PAID, "receipt__isnull": True},
+            changes,
+            EventKind.DETAILS,
+            alert=alert,
+            alert_detail={**_alert_detail(result), "expected_amount": payment.amount},
+        )
+
+    @staticmethod
+    def _repeat_or_conflict(payment: Payment, result: StkResult) -> _Plan:
+        if payment.result_code == result.result_code:
+            return _Plan(ApplyKind.DUPLICATE, {}, {}, EventKind.DUPLICATE)
+        return _Plan(ApplyKind.CONFLICT, {}, {}, EventKind.CONFLICT)
+
+    async def _execute(self, payment: Payment, result: StkResult, plan: _Plan) -> bool:
+        """Run a plan in one transaction; False when the row changed under us."""
+        now = self.clock()
+        try:
+            async with in_transaction() as conn:
+                if plan.changes:
+                    changed = await (
+                        Payment.filter(id=payment.id, **plan.expect)
+                        .using_db(conn)
+                        .update(**plan.changes, updated_at=now)
+                    )
+                    if not changed:
+                        return False
+                await self._event(
+                    conn,
+                    payment,
+                    plan.event,
+                    payment.status,
+                    plan.to_status,
+                    _result_detail(result, plan),
+                    raw=result.raw,
+                    source=result.source,
+                    checkout_request_id=result.checkout_request_id,
+                )
+                if plan.notify is not None:
+                    await self._notify_customer(conn, payment, plan.notify, now)
+                if plan.alert is not None:
+                    await self._alert_admins(conn, payment, plan.alert, plan.alert_detail, now)
+        except IntegrityError:
+            # The receipt went to another payment between our check and our update, or the
+            # same alert already exists: decide again from the stored state.
+            logger.info("payment #%d: integrity race while applying a result", payment.id)
+            return False
+        return True
+
+    # ---------------------------------------------------------------------- reconciliation
+
+    async def reconcile_one(self, payment_id: int) -> Payment:
+        """Ask Daraja now about one waiting payment and apply what it says."""
+        payment = await self.get(payment_id)
+        if (
+            payment.status not in RECONCILABLE_STATES
+            or payment.checkout_request_id is None
+            or payment.flagged_reason
+        ):
+            return payment
+        try:
+            result = await self.gateway.stk_query(payment.checkout_request_id)
+        except (DarajaError, ValueError) as exc:
+            await self._event(
+                None, payment, EventKind.QUERY_ERROR, detail=_error_detail(exc), source="query"
+            )
+            await self._schedule_next_check(payment)
+            return await self.get(payment_id)
+        if result is None:
+            await self._event(None, payment, EventKind.QUERY_PENDING, source="query")
+            await self._schedule_next_check(payment)
+            return await self.get(payment_id)
+        await self.apply_result(result)
+        fresh = await self.get(payment_id)
+        if fresh.status in RECONCILABLE_STATES and not fresh.flagged_reason:
+            # An answer that settled nothing (Outcome.UNKNOWN): keep asking, more slowly.
+            await self._schedule_next_check(fresh)
+        return fresh
+
+    async def reconcile_due(
+        self, owner: str, limit: int = 50, *, lease_seconds: float = RECONCILE_LEASE_SECONDS
+    ) -> int:
+        """Query every due waiting payment this owner manages to lease; returns how many."""
+        now = self.clock()
+        due = Payment.filter(
+            status__in=list(RECONCILABLE_STATES),
+            next_check_at__lte=now,
+            checkout_request_id__isnull=False,
+            flagged_reason__isnull=True,
+        ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        candidates = (
+            await due.order_by("next_check_at", "id").limit(limit).values_list("id", flat=True)
+        )
+        processed = 0
+        for payment_id in candidates:
+            if not await self._lease(payment_id, owner, now, lease_seconds):
+                continue
+            processed += 1
+            try:
+                await self.reconcile_one(payment_id)
+            except Exception:
+                # One bad payment must not stop the others; the lease expires and it is retried.
+                logger.exception("payment #%d: reconciliation failed", payment_id)
+                continue
+            await Payment.filter(id=payment_id, claimed_by=owner).update(
+                claimed_by=None, claimed_until=None
+            )
+        return processed
+
+    async def _lease(
+        self, payment_id: int, owner: str, now: datetime, lease_seconds: float
+    ) -> bool:
+        # A conditional update is the lease: it works the same on SQLite and PostgreSQL, and
+        # only one instance's UPDATE can match a free (or expired) claim.
+        taken = await (
+            Payment.filter(
+                id=payment_id,
+                status__in=list(RECONCILABLE_STATES),
+                next_check_at__lte=now,
+            )
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .update(claimed_by=owner, claimed_until=now + timedelta(seconds=lease_seconds))
+        )
+        return bool(taken)
+
+    async def expire_overdue(self) -> int:
+        """Give up on payments with no final answer after `payment_timeout_seconds`."""
+        now = self.clock()
+        cutoff = now - timedelta(seconds=self.rules.payment_timeout_seconds)
+        await self._unstick_pushes(cutoff, now)
+        overdue = await Payment.filter(
+            status__in=list(RECONCILABLE_STATES),
+            flagged_reason__isnull=True,
+            pushed_at__lt=cutoff,
+        ).order_by("id")
+        expired = 0
+        for payment in overdue:
+            async with in_transaction() as conn:
+                moved = await (
+                    Payment.filter(
+                        id=payment.id, status=payment.status, flagged_reason__isnull=True
+                    )
+                    .using_db(conn)
+                    .update(status=S.EXPIRED, completed_at=now, updated_at=now, next_check_at=None)
+                )
+                if not moved:
+                    continue
+                await self._event(
+                    conn,
+                    payment,
+                    EventKind.EXPIRED,
+                    payment.status,
+                    S.EXPIRED,
+                    {"after_seconds": self.rules.payment_timeout_seconds},
+                )
+                await self._notify_customer(conn, payment, NotificationKind.EXPIRED, now)
+            expired += 1
+            logger.info("payment #%d expired without a final answer", payment.id)
+        return expired
+
+    async def _unstick_pushes(self, cutoff: datetime, now: datetime) -> None:
+        # A push interrupted mid-flight (process killed) leaves `pushing` behind; it may have
+        # reached Daraja, so it becomes `unknown` (and then expires like any other).
+        stuck = await Payment.filter(status=S.PUSHING, pushed_at__lt=cutoff)
+        for payment in stuck:
+            async with in_transaction() as conn:
+                moved = await (
+                    Payment.filter(id=payment.id, status=S.PUSHING)
+                    .using_db(conn)
+                    .update(status=S.UNKNOWN, updated_at=now)
+                )
+                if moved:
+                    await self._event(
+                        conn, payment, EventKind.PUSH_UNKNOWN, S.PUSHING, S.UNKNOWN, {"stuck": True}
+                    )
+
+    # -------------------------------------------------------------------------- lookups
+
+    async def get(self, payment_id: int) -> Payment:
+        """The payment, or `PaymentNotFound`."""
+        payment = await Payment.get_or_none(id=payment_id)
+        if payment is None:
+            raise PaymentNotFound(payment_id)
+        return payment
+
+    async def find(self, ref: str) -> Payment | None:
+        """By id (`42`, `#42`), CheckoutRequestID, M-Pesa receipt, or phone (latest)."""
+        text = str(ref).strip()
+        if not text:
+            return None
+        number = text.removeprefix("#")
+        if number.isascii() and number.isdigit() and len(number) <= 9:
+            found = await Payment.get_or_none(id=int(number))
+            if found is not None:
+                return found
+        found = await Payment.get_or_none(checkout_request_id=text)
+        if found is None and text.isascii() and text.isalnum():
+            found = await Payment.get_or_none(receipt=text.upper())
+        if found is not None:
+            return found
+        try:
+            msisdn = normalize_phone(text)
+        except InvalidPhone:
+            return None
+        return await Payment.filter(phone=msisdn).order_by("-id").first()
+
+    async def recent_for_user(self, user_id: int, limit: int = 5) -> list[Payment]:
+        return await Payment.filter(user_id=user_id).order_by("-id").limit(limit)
+
+    async def recent(self, limit: int = 10) -> list[Payment]:
+        return await Payment.all().order_by("-id").limit(limit)
+
+    async def pending(self) -> list[Payment]:
+        """Payments waiting for M-Pesa's word (pushing, pending, unknown), oldest first."""
+        return await Payment.filter(status__in=list(WAITING_STATES)).order_by("id")
+
+    async def pending_older_than(self, seconds: float) -> list[Payment]:
+        cutoff = self.clock() - timedelta(seconds=seconds)
+        return await Payment.filter(status__in=list(WAITING_STATES), pushed_at__lt=cutoff).order_by(
+            "id"
+        )
+
+    async def timeline(self, payment_id: int) -> list[PaymentEvent]:
+        return await PaymentEvent.filter(payment_id=payment_id).order_by("id")
+
+    async def last_phone_for_user(self, user_id: int) -> str | None:
+        latest = await Payment.filter(user_id=user_id).order_by("-id").first()
+        return latest.phone if latest else None
+
+    async def set_status_message(self, payment_id: int, message_id: int) -> None:
+        """Remember the Telegram message the bot edits in place for this payment."""
+        await Payment.filter(id=payment_id).update(
+            status_message_id=message_id, updated_at=self.clock()
+        )
+
+    async def day_summary(self, day: date | None = None) -> DaySummary:
+        """Counts and money for one Nairobi calendar day (today by default)."""
+        day = day or self.clock().astimezone(NAIROBI).date()
+        start = datetime.combine(day, time.min, tzinfo=NAIROBI)
+        end = start + timedelta(days=1)
+        rows = await Payment.filter(created_at__gte=start, created_at__lt=end).values_list(
+            "status", "amount", "paid_amount", "flagged_reason"
+        )
+        counts: dict[str, int] = {}
+        total = 0
+        for status, amount, paid_amount, flagged in rows:
+            counts[str(status)] = counts.get(str(status), 0) + 1
+            if status == S.PAID and not flagged:
+                total += paid_amount if paid_amount is not None else amount
+        paid = counts.get(S.PAID, 0)
+        decided = sum(counts.get(s, 0) for s in (*_SETTLED_STATES, S.PUSH_FAILED))
+        last_callback_at = await _last_callback_at()
+        return DaySummary(
+            day=day,
+            counts=counts,
+            total_received=total,
+            success_rate=(paid / decided) if decided else None,
+            pending_now=await Payment.filter(status__in=list(WAITING_STATES)).count(),
+            last_callback_at=last_callback_at,
+        )
+
+    # -------------------------------------------------------------------------- internals
+
+    async def _owned(self, payment_id: int, user_id: int) -> Payment:
+        payment = await Payment.get_or_none(id=payment_id)
+        if payment is None or payment.user_id != user_id:
+            raise PaymentNotFound(payment_id)
+        return payment
+
+    async def _retire_drafts(self, user_id: int, phone: str, now: datetime) -> None:
+        """Cancel drafts the new request supersedes: the user's own, and stale ones for phone."""
+        drafts = await Payment.filter(
+            Q(user_id=user_id) | Q(phone=phone, created_at__lt=now - DRAFT_TTL),
+            status=S.CREATED,
+        )
+        for draft in drafts:
+            async with in_transaction() as conn:
+                moved = await (
+                    Payment.filter(id=draft.id, status=S.CREATED)
+                    .using_db(conn)
+                    .update(status=S.CANCELLED, updated_at=now, completed_at=now)
+                )
+                if moved:
+                    reason = "superseded" if draft.user_id == user_id else "abandoned"
+                    await self._event(
+                        conn, draft, EventKind.CANCELLED, S.CREATED, S.CANCELLED, {"by": reason}
+                    )
+
+    async def _open_payment(self, user_id: int, phone: str, now: datetime) -> Payment | None:
+        return (
+            await Payment.filter(
+                Q(user_id=user_id) | Q(phone=phone),
+                status__in=list(OPEN_STATES),
+                flagged_reason__isnull=True,
+            )
+            .order_by("-id")
+            .first()
+        )
+
+    async def _waiting_payment(self, payment: Payment) -> Payment | None:
+        return (
+            await Payment.filter(
+                Q(user_id=payment.user_id) | Q(phone=payment.phone),
+                status__in=list(WAITING_STATES),
+                flagged_reason__isnull=True,
+            )
+            .exclude(id=payment.id)
+            .order_by("-id")
+            .first()
+        )
+
+    async def _check_push_limit(self, user_id: int, now: datetime) -> None:
+        limit = self.rules.push_limit_per_hour
+        window_start = now - timedelta(hours=1)
+        pushes = await (
+            Payment.filter(user_id=user_id, pushed_at__gte=window_start)
+            .order_by("pushed_at")
+            .values_list("pushed_at", flat=True)
+        )
+        if len(pushes) < limit:
+            return
+        # The window frees up when the oldest push that still counts turns an hour old.
+        oldest_counting = pushes[len(pushes) - limit]
+        wait = (oldest_counting + timedelta(hours=1) - now).total_seconds()
+        raise PushLimitExceeded(max(1, math.ceil(wait)))
+
+    async def _push_accepted(self, payment: Payment, accepted: Any) -> Payment:
+        now = self.clock()
+        async with in_transaction() as conn:
+            await (
+                Payment.filter(id=payment.id, status=S.PUSHING)
+                .using_db(conn)
+                .update(
+                    status=S.PENDING,
+                    merchant_request_id=accepted.merchant_request_id,
+                    checkout_request_id=accepted.checkout_request_id,
+                    next_check_at=now + timedelta(seconds=self.rules.reconcile_after_seconds),
+                    updated_at=now,
+                )
+            )
+            await self._event(
+                conn,
+                payment,
+                EventKind.PUSHED,
+                S.PUSHING,
+                S.PENDING,
+                {
+                    "merchant_request_id": accepted.merchant_request_id,
+                    "customer_message": accepted.customer_message,
+                },
+                checkout_request_id=accepted.checkout_request_id,
+                source="push",
+            )
+        logger.info(
+            "payment #%d pushed to %s: %s",
+            payment.id,
+            mask_phone(payment.phone),
+            accepted.checkout_request_id,
+        )
+        await self._replay_early_callback(accepted.checkout_request_id)
+        return await Payment.get(id=payment.id)
+
+    async def _push_failed(self, payment: Payment, code: str, exc: Exception) -> Payment:
+        now = self.clock()
+        async with in_transaction() as conn:
+            await (
+                Payment.filter(id=payment.id, status=S.PUSHING)
+                .using_db(conn)
+                .update(
+                    status=S.PUSH_FAILED,
+                    result_code=code,
+                    result_desc=str(getattr(exc, "message", exc))[:255],
+                    completed_at=now,
+                    updated_at=now,
+                )
+            )
+            await self._event(
+                conn,
+                payment,
+                EventKind.PUSH_FAILED,
+                S.PUSHING,
+                S.PUSH_FAILED,
+                {"code": code, **_error_detail(exc)},
+                source="push",
+            )
+            await self._notify_customer(conn, payment, NotificationKind.PUSH_FAILED, now)
+        logger.warning("payment #%d: push failed (%s)", payment.id, code)
+        return await Payment.get(id=payment.id)
+
+    async def _push_unknown(self, payment: Payment, detail: dict[str, Any]) -> Payment:
+        now = self.clock()
+        async with in_transaction() as conn:
+            await (
+                Payment.filter(id=payment.id, status=S.PUSHING)
+                .using_db(conn)
+                .update(status=S.UNKNOWN, updated_at=now)
+            )
+            await self._event(
+                conn, payment, EventKind.PUSH_UNKNOWN, S.PUSHING, S.UNKNOWN, detail, source="push"
+            )
+        logger.warning("payment #%d: push outcome unknown; waiting, never re-pushing", payment.id)
+        return await Payment.get(id=payment.id)
+
+    async def _replay_early_callback(self, checkout_request_id: str) -> None:
+        """A callback that beat the push's own answer was stored as unknown: apply it now."""
+        early = (
+            await PaymentEvent.filter(
+                kind=EventKind.UNKNOWN_CHECKOUT,
+                checkout_request_id=checkout_request_id,
+                payment_id__isnull=True,
+            )
+            .order_by("id")
+            .first()
+        )
+        if early is None or not early.raw_body:
+            return
+        from daraja.callbacks import parse_stk_callback
+
+        try:
+            result = parse_stk_callback(early.raw_body)
+        except ValueError:
+            return
+        await self.apply_result(result)
+
+    async def _match_orphan(self, result: StkResult) -> Payment | None:
+        """A success for a push that timed out: match by phone and amount, if unambiguous."""
+        if not result.is_success or not result.phone or result.amount is None:
+            return None
+        try:
+            msisdn = normalize_phone(result.phone)
+        except InvalidPhone:
+            return None
+        since = self.clock() - ORPHAN_MATCH_WINDOW
+        candidates = await Payment.filter(
+            status__in=[S.UNKNOWN, S.EXPIRED],
+            checkout_request_id__isnull=True,
+            phone=msisdn,
+            amount=result.amount,
+            pushed_at__gte=since,
+        ).limit(2)
+        if len(candidates) != 1:
+            return None
+        payment = candidates[0]
+        try:
+            attached = await Payment.filter(id=payment.id, checkout_request_id__isnull=True).update(
+                checkout_request_id=result.checkout_request_id,
+                merchant_request_id=result.merchant_request_id,
+            )
+        except IntegrityError:
+            attached = 0
+        if not attached:
+            return await Payment.get_or_none(checkout_request_id=result.checkout_request_id)
+        return await Payment.get(id=payment.id)
+
+    async def _unknown_checkout(self, result: StkResult) -> None:
+        async with in_transaction() as conn:
+            await PaymentEvent.create(
+                payment=None,
+                checkout_request_id=result.checkout_request_id,
+                kind=EventKind.UNKNOWN_CHECKOUT,
+                detail={"result_code": result.result_code, "result_desc": result.result_desc},
+                raw_body=result.raw,
+                source=result.source,
+                created_at=self.clock(),
+                using_db=conn,
+            )
+        logger.warning(
+            "%s for unknown CheckoutRequestID %s (code %s) stored",
+            result.source,
+            result.checkout_request_id,
+            result.result_code,
+        )
+
+    async def _receipt_taken(self, receipt: str, payment_id: int) -> bool:
+        return await Payment.filter(receipt=receipt).exclude(id=payment_id).exists()
+
+    async def _schedule_next_check(self, payment: Payment) -> None:
+        now = self.clock()
+        base = max(self.rules.reconcile_after_seconds, 1.0)
+        delay = min(base * 2 ** min(payment.check_attempts, 10), MAX_CHECK_INTERVAL_SECONDS)
+        await Payment.filter(id=payment.id, status__in=list(RECONCILABLE_STATES)).update(
+            next_check_at=now + timedelta(seconds=delay),
+            check_attempts=F("check_attempts") + 1,
+            updated_at=now,
+        )
+
+    async def _event(
+        self,
+        conn: Any,
+        payment: Payment | None,
+        kind: str,
+        from_status: PaymentStatus | None = None,
+        to_status: PaymentStatus | None = None,
+        detail: dict[str, Any] | None = None,
+        *,
+        raw: dict[str, Any] | None = None,
+        source: str = "service",
+        checkout_request_id: str | None = None,
+    ) -> PaymentEvent:
+        return await PaymentEvent.create(
+            payment_id=payment.id if payment else None,
+            checkout_request_id=checkout_request_id
+            or (payment.checkout_request_id if payment else None),
+            kind=str(kind),
+            from_status=str(from_status) if from_status else None,
+            to_status=str(to_status) if to_status else None,
+            detail=detail,
+            raw_body=raw,
+            source=source,
+            created_at=self.clock(),
+            using_db=conn,
+        )
+
+    async def _notify_customer(
+        self, conn: Any, payment: Payment, kind: NotificationKind, now: datetime
+    ) -> None:
+        await Notification.create(
+            payment_id=payment.id,
+            chat_id=payment.chat_id,
+            user_id=payment.user_id,
+            language=payment.language,
+            kind=kind,
+            next_attempt_at=now,
+            created_at=now,
+            using_db=conn,
+        )
+
+    async def _alert_admins(
+        self,
+        conn: Any,
+        payment: Payment,
+        topic: str,
+        detail: dict[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        for chat_id in self.admin_chat_ids:
+            await Notification.create(
+                payment_id=payment.id,
+                chat_id=chat_id,
+                language="en",
+                kind=NotificationKind.ADMIN_ALERT,
+                topic=topic,
+                detail={"reason": topic, **(detail or {})},
+                next_attempt_at=now,
+                created_at=now,
+                using_db=conn,
+            )
+        logger.error("payment #%d flagged for admins: %s", payment.id, topic)
+
+    def _log_apply(self, payment: Payment, result: StkResult, plan: _Plan) -> None:
+        logger.info(
+            "payment #%d: %s %s (code %s) -> %s [%s]",
+            payment.id,
+            result.source,
+            result.checkout_request_id,
+            result.result_code,
+            payment.status,
+            plan.kind,
+        )
+
+
+async def _last_callback_at() -> datetime | None:
+    latest = await PaymentEvent.filter(source="callback").order_by("-id").first()
+    return latest.created_at if latest else None
+
+
+def _result_fields(result: StkResult) -> dict[str, Any]:
+    return {"result_code": result.result_code, "result_desc": (result.result_desc or "")[:255]}
+
+
+def _success_fields(result: StkResult) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if result.receipt:
+        fields["receipt"] = result.receipt
+    if result.amount is not None:
+        fields["paid_amount"] = result.amount
+    if result.transaction_date is not None:
+        fields["transaction_time"] = result.transaction_date
+    return fields
+
+
+def _result_detail(result: StkResult, plan: _Plan) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "result_code": result.result_code,
+        "result_desc": result.result_desc,
+        "decision": str(plan.kind),
+    }
+    if result.receipt:
+        detail["receipt"] = result.receipt
+    if result.amount is not None:
+        detail["amount"] = result.amount
+    return detail
+
+
+def _alert_detail(result: StkResult) -> dict[str, Any]:
+    return {
+        "checkout_request_id": result.checkout_request_id,
+        "result_code": result.result_code,
+        "receipt": result.receipt,
+        "paid_amount": result.amount,
+    }
+
+
+def _error_detail(exc: BaseException) -> dict[str, Any]:
+    detail: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)[:500]}
+    for name in ("code", "http_status", "request_id", "field"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            detail[name] = value
+    return detail
+
+
+def _push_failure_code(exc: DarajaError) -> str:
+    """A stable code for a refused push; the bot picks the customer's words from it."""
+    if isinstance(exc, InvalidRequest):
+        if exc.field in {"PartyA", "PhoneNumber"}:
+            return "push:invalid_phone"
+        if exc.field == "Amount":
+            return "push:invalid_amount"
+        return "push:rejected"
+    if isinstance(exc, SubscriberLocked):
+        return "push:subscriber_locked"
+    if isinstance(exc, RateLimited):
+        return "push:rate_limited"
+    return "push:unavailable"
