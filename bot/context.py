@@ -17,10 +17,9 @@ from bot import texts
 from config import Settings
 
 if TYPE_CHECKING:
+    from bot.notifier import Notifier
     from payments.outbox import Outbox
     from payments.service import PaymentService
-
-    from bot.notifier import Notifier
 
 
 @dataclass

@@ -24,10 +24,9 @@ from bot.delivery import classify
 from bot.texts import t
 
 if TYPE_CHECKING:
+    from payments.models import Notification
     from payments.outbox import Outbox
     from payments.service import PaymentService
-
-    from payments.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,9 @@ class Notifier:
 
     async def deliver_due(self) -> int:
         """Claim due rows and try each once; returns how many were delivered."""
-        rows = await self.outbox.claim(self.owner, self.batch, self.lease_seconds)
+        rows = await self.outbox.claim(
+            owner=self.owner, limit=self.batch, lease_seconds=self.lease_seconds
+        )
         delivered = 0
         for row in rows:
             if await self._deliver(row):
@@ -99,23 +100,26 @@ class Notifier:
         except TelegramError as exc:
             decision = classify(exc, attempt=row.attempts + 1)
             if decision.action == "done":
-                await self.outbox.mark_sent(row)
+                await self.outbox.mark_sent(row.id, owner=self.owner)
                 return True
             if decision.action == "retry":
                 log.warning(
                     "notification %s (%s) to chat %s: retry in %.0fs: %s",
                     row.id, row.kind, row.chat_id, decision.delay, decision.reason,
                 )  # fmt: skip
-                await self.outbox.mark_retry(row, decision.delay, decision.reason)
+                await self.outbox.mark_retry(
+                    row.id, delay_seconds=decision.delay, error=decision.reason
+                )
             else:
                 log.warning(
                     "notification %s (%s) to chat %s undeliverable: %s",
                     row.id, row.kind, row.chat_id, decision.reason,
                 )  # fmt: skip
-                await self.outbox.mark_undeliverable(row, decision.reason)
+                await self.outbox.mark_undeliverable(row.id, reason=decision.reason)
             return False
-        await self.outbox.mark_sent(row)
-        return True
+        # False when our lease lapsed and another instance took the row: it may send again,
+        # which the unique status message edit makes harmless ("not modified").
+        return await self.outbox.mark_sent(row.id, owner=self.owner)
 
     async def _send(self, row: Notification) -> None:
         if str(row.kind) == "admin_alert":
@@ -141,8 +145,15 @@ class Notifier:
 
 
 def _admin_text(row: Notification) -> str:
-    detail: Any = row.detail or {}
-    message = detail.get("message") if isinstance(detail, dict) else None
-    if not message:
-        message = f"{row.topic or 'alert'} on payment {row.payment_id}"
-    return t(row.language, "admin_alert", message=message)
+    """Admin alerts: the topic and the facts the service recorded (never a full phone)."""
+    detail: Any = row.detail if isinstance(row.detail, dict) else {}
+    facts = ", ".join(
+        f"{key}={value}" for key, value in detail.items() if key != "reason" and "phone" not in key
+    )
+    return t(
+        row.language,
+        "admin_alert",
+        topic=(row.topic or detail.get("reason") or "alert").replace("_", " "),
+        payment_id=row.payment_id if row.payment_id is not None else "?",
+        facts=facts or "-",
+    )

@@ -69,7 +69,7 @@ def confirmation_text(lang: str, payment: Any, merchant: str) -> str:
 
 def paid_when(payment: Any) -> datetime:
     """When M-Pesa says the money moved; our own record time if the callback lacked it."""
-    return payment.transaction_date or payment.updated_at or payment.created_at
+    return payment.transaction_time or payment.completed_at or payment.updated_at
 
 
 def outcome_text(kind: str, lang: str, payment: Any, merchant: str) -> tuple[str, Any]:

@@ -70,7 +70,7 @@ async def _summary(update: Update, context: BotContext) -> None:
             counts=counts or t(lang, "none"),
             total=money(summary.total_received),
             rate=f"{rate:.0%}" if rate is not None else t(lang, "none"),
-            pending=summary.pending,
+            pending=summary.pending_now,
             last_callback=last_text,
         ),
     )

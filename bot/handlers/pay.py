@@ -104,7 +104,7 @@ async def _begin(
 async def _ready_for_new_payment(update: Update, context: BotContext, user_id: int) -> bool:
     """Refuse while a payment is on its way; drop a stale draft left by an abandoned chat."""
     for payment in await context.payments.recent_for_user(user_id, limit=5):
-        if payment.status in _BUSY:
+        if payment.status in _BUSY and not payment.flagged_reason:
             await _reply(update, _in_progress_text(context.lang(update), payment))
             return False
         if payment.status == PaymentStatus.CREATED:

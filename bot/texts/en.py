@@ -225,7 +225,7 @@ TEXTS: dict[str, str] = {
     "admin_payment_line": "#{id} {when} · {amount} · {phone} · {status}",
     "admin_reconcile_usage": "Usage: /reconcile <payment id>",
     "admin_reconciled": "Queried M-Pesa for payment {id}: now {status}.",
-    "admin_alert": "⚠ {message}",
+    "admin_alert": "⚠ Payment #{payment_id}: {topic}. {facts}. See /status {payment_id}.",
     "none": "—",
     "wait_second": "1 second",
     "wait_seconds": "{n} seconds",

@@ -228,7 +228,7 @@ TEXTS: dict[str, str] = {
     "admin_payment_line": "#{id} {when} · {amount} · {phone} · {status}",
     "admin_reconcile_usage": "Matumizi: /reconcile <namba ya malipo>",
     "admin_reconciled": "Nimeuliza M-Pesa kuhusu malipo {id}: sasa {status}.",
-    "admin_alert": "⚠ {message}",
+    "admin_alert": "⚠ Malipo #{payment_id}: {topic}. {facts}. Angalia /status {payment_id}.",
     "none": "—",
     "wait_second": "sekunde 1",
     "wait_seconds": "sekunde {n}",
