@@ -1,1 +1,165 @@
-"""Fixtures: daraja (filled in by the issue that builds it)."""
+"""Fixtures and helpers for running the Daraja emulator in tests.
+
+Plain functions (import them anywhere):
+
+- `make_emulator_app(*, callback_app=None, callback_http=None, **kwargs)`: the emulator app with
+  `callback_delay=0`; callbacks go to `callback_app` (any ASGI app, e.g. the webhooks app or a
+  `CallbackReceiver().app`) through an ASGITransport, whatever host the CallBackURL names.
+- `emulator_http_client(app, *, base_url=EMULATOR_BASE_URL)`: an `httpx.AsyncClient` routed to
+  the emulator in-process. Its transport honours the client's read timeout (plain ASGITransport
+  ignores timeouts), so `hang_next_push` makes a client raise `httpx.ReadTimeout`.
+- `CallbackReceiver`: a tiny Starlette app that records POSTed callback bodies.
+- `serve_in_background(app)`: run any ASGI app under uvicorn on a free 127.0.0.1 port (real socket).
+
+Fixtures (stable names): `callback_receiver`, `emulator_app` (callbacks go to
+`callback_receiver`), `emulator` (its `Emulator`, delay 0), `daraja_http` (AsyncClient to the
+emulator at `http://daraja.test`). Push with `CallBackURL=RECEIVER_URL` to have callbacks recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from daraja.emulator import Emulator, create_emulator_app
+
+EMULATOR_BASE_URL = "http://daraja.test"
+RECEIVER_URL = "http://receiver.test/callback"
+
+
+class TimeoutASGITransport(httpx.ASGITransport):
+    """ASGITransport that raises `httpx.ReadTimeout` when the app answers after the read timeout."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {}).get("read")
+        try:
+            async with asyncio.timeout(timeout):
+                return await super().handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout("emulated read timeout", request=request) from None
+
+
+def asgi_client(app: ASGIApp, *, base_url: str = "http://asgi.test") -> httpx.AsyncClient:
+    """An AsyncClient whose every request goes to `app` in-process, whatever the URL's host."""
+    return httpx.AsyncClient(transport=TimeoutASGITransport(app=app), base_url=base_url)
+
+
+def emulator_http_client(
+    app: ASGIApp, *, base_url: str = EMULATOR_BASE_URL, timeout: float = 5.0
+) -> httpx.AsyncClient:
+    """An AsyncClient routed to the emulator app via ASGITransport (base_url http://daraja.test)."""
+    return httpx.AsyncClient(
+        transport=TimeoutASGITransport(app=app), base_url=base_url, timeout=timeout
+    )
+
+
+class CallbackReceiver:
+    """Records the JSON bodies POSTed to it; answers `status_code` (200 by default)."""
+
+    def __init__(self, status_code: int = 200) -> None:
+        self.status_code = status_code
+        self.bodies: list[Any] = []
+        self.paths: list[str] = []
+        self._arrived = asyncio.Condition()
+        self.app = Starlette(routes=[Route("/{path:path}", self._receive, methods=["POST"])])
+
+    async def _receive(self, request: Request) -> Response:
+        body = await request.json()
+        async with self._arrived:
+            self.bodies.append(body)
+            self.paths.append(request.url.path)
+            self._arrived.notify_all()
+        return JSONResponse({"ResultCode": 0, "ResultDesc": "Accepted"}, self.status_code)
+
+    @property
+    def callbacks(self) -> list[dict[str, Any]]:
+        """The `stkCallback` objects received, in order."""
+        return [body["Body"]["stkCallback"] for body in self.bodies]
+
+    async def wait_for(self, count: int = 1, within: float = 5.0) -> list[Any]:
+        """Wait until at least `count` bodies arrived (raises TimeoutError otherwise)."""
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.bodies) >= count)
+        return self.bodies
+
+    def client(self) -> httpx.AsyncClient:
+        """An AsyncClient that delivers to this receiver in-process (pass it as `http=`)."""
+        return asgi_client(self.app, base_url="http://receiver.test")
+
+
+def make_emulator_app(
+    *,
+    callback_app: ASGIApp | None = None,
+    callback_http: httpx.AsyncClient | None = None,
+    **kwargs: Any,
+) -> Starlette:
+    """The emulator with callback_delay 0; callbacks go to `callback_app` or `callback_http`."""
+    if callback_http is None and callback_app is not None:
+        callback_http = asgi_client(callback_app, base_url="http://receiver.test")
+    kwargs.setdefault("callback_delay", 0.0)
+    return create_emulator_app(http=callback_http, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def serve_in_background(app: ASGIApp, *, port: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on 127.0.0.1 (a real socket); yields its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        async with asyncio.timeout(10):
+            await task
+
+
+@pytest.fixture
+def callback_receiver() -> CallbackReceiver:
+    return CallbackReceiver()
+
+
+@pytest.fixture
+async def emulator_app(callback_receiver: CallbackReceiver) -> AsyncIterator[Starlette]:
+    callback_http = callback_receiver.client()
+    app = make_emulator_app(callback_http=callback_http)
+    yield app
+    await app.state.emulator.aclose()
+    await callback_http.aclose()
+
+
+@pytest.fixture
+def emulator(emulator_app: Starlette) -> Emulator:
+    return emulator_app.state.emulator
+
+
+@pytest.fixture
+async def daraja_http(emulator_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with emulator_http_client(emulator_app) as client:
+        yield client
