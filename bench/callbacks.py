@@ -21,18 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    BENCH_BOT_TOKEN,
     HOST,
     bench_env,
     copy_logs,
@@ -48,64 +44,8 @@ from bench.common import (
     write_requests,
     write_results,
 )
-from bench.seed import CALLBACK_TOKEN, callback_requests, counts_in_child, seed_in_child
-
-
-def service_env(database_url: str, port: int, telegram_url: str) -> dict[str, str]:
-    return bench_env(
-        DATABASE_URL=database_url,
-        PORT=str(port),
-        PUBLIC_URL=f"http://{HOST}:{port}",
-        TELEGRAM_BOT_TOKEN=BENCH_BOT_TOKEN,
-        TELEGRAM_API_URL=telegram_url,
-        TELEGRAM_WEBHOOK_SECRET="bench-webhook-secret",
-        MPESA_ENV="emulator",
-        MPESA_CALLBACK_TOKEN=CALLBACK_TOKEN,
-        RECONCILE_AFTER_SECONDS="3600",
-        PAYMENT_TIMEOUT_SECONDS="7200",
-        LOG_LEVEL=os.environ.get("LIPABOT_BENCH_LOG_LEVEL", "INFO"),
-    )
-
-
-@contextlib.asynccontextmanager
-async def fake_telegram() -> AsyncIterator[tuple[Any, str]]:
-    from bot.fake_telegram import FakeTelegram
-
-    fake = FakeTelegram(BENCH_BOT_TOKEN)
-    async with fake.serve(HOST, 0) as url:
-        yield fake, url
-
-
-async def loadgen(
-    base: str, requests_file: Path, *, connections: int, count: int, seconds: float, warmup: int
-) -> dict[str, Any]:
-    """The load generator in its own process (awaited, so our event loop keeps serving)."""
-    import json
-
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.loadgen",
-        "--base",
-        base,
-        "--requests",
-        str(requests_file),
-        "--connections",
-        str(connections),
-        "--max-requests",
-        str(count),
-        "--max-seconds",
-        str(seconds),
-        "--warmup",
-        str(warmup),
-        env=bench_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=seconds + 60)
-    if process.returncode != 0:
-        raise RuntimeError(f"load generator failed: {err.decode()}")
-    return json.loads(out)
+from bench.seed import callback_requests, counts_in_child, seed_in_child
+from bench.service import fake_telegram, loadgen, outcome_messages, service_env, start_service
 
 
 async def run_service(
@@ -118,10 +58,8 @@ async def run_service(
     seeded_in = time.perf_counter() - started
     port = free_port()
     async with fake_telegram() as (telegram, telegram_url):
-        server = spawn(
-            [sys.executable, "-m", "bot", "serve"],
-            service_env(database_url, port, telegram_url),
-            workdir / f"serve-{label}.log",
+        server = start_service(
+            service_env(database_url, port, telegram_url), workdir / f"serve-{label}.log"
         )
         try:
             await asyncio.to_thread(
@@ -144,9 +82,7 @@ async def run_service(
 
             def receipts_sent() -> bool:
                 nonlocal sent
-                sent = len(telegram.calls_to("sendMessage")) + len(
-                    telegram.calls_to("editMessageText")
-                )
+                sent = outcome_messages(telegram)
                 return sent >= report["ok"] + args.warmup
 
             drained = await wait_until(receipts_sent, within=30)

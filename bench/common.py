@@ -15,7 +15,6 @@ import os
 import platform
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -265,46 +264,6 @@ def cpu_seconds(pid: int) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     # After the command name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
     return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def run_loadgen(
-    *,
-    url_base: str,
-    requests_file: Path,
-    connections: int,
-    max_requests: int,
-    max_seconds: float,
-    warmup: int = 0,
-) -> dict[str, Any]:
-    """Run `bench.loadgen` in its own process and return its JSON report."""
-    args = [
-        sys.executable,
-        "-m",
-        "bench.loadgen",
-        "--base",
-        url_base,
-        "--requests",
-        str(requests_file),
-        "--connections",
-        str(connections),
-        "--max-requests",
-        str(max_requests),
-        "--max-seconds",
-        str(max_seconds),
-        "--warmup",
-        str(warmup),
-    ]
-    done = subprocess.run(
-        args,
-        cwd=ROOT,
-        env=bench_env(),
-        capture_output=True,
-        timeout=max_seconds + 60,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed ({done.returncode}): {done.stderr.decode()}")
-    return json.loads(done.stdout)
 
 
 def write_requests(path: Path, requests: Iterator[tuple[str, dict[str, Any]]]) -> int:
