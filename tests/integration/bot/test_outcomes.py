@@ -1,0 +1,172 @@
+"""How payments end, as the customer reads it: each result code, push failures, the notifier."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.fake_telegram import FakeUser
+from bot.texts import en, sw
+from daraja.errors import InvalidRequest, RateLimited, SubscriberLocked, Unavailable
+from payments.models import Notification, NotificationStatus
+from payments.states import PaymentStatus
+from tests.integration.bot.conftest import BotHarness
+
+CODES = {
+    "1": "fail_1",
+    "17": "fail_17",
+    "1001": "fail_1001",
+    "1019": "fail_1019",
+    "1032": "fail_1032",
+    "1037": "fail_1037",
+    "2001": "fail_2001",
+    "8006": "fail_8006",
+    "2028": "fail_2028",
+    "2026": "fail_outcome_expired",  # no text of its own: its outcome's words
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "sw"])
+@pytest.mark.parametrize("code", sorted(CODES))
+async def test_each_result_code_reaches_the_customer_in_plain_words(
+    bot: BotHarness, code: str, lang: str
+) -> None:
+    user = FakeUser(7000 + len(code), language_code=lang)
+    await bot.pay_up_to_confirmation(user)
+    payment = await bot.confirm(user)
+    await bot.callback(payment, code)
+    assert await bot.deliver() == 1
+    catalogue = en.TEXTS if lang == "en" else sw.TEXTS
+    expected = catalogue[CODES[code]].format(merchant="Duka la Mama")
+    message = bot.fake.last(user.id)
+    assert message.message_id == payment.status_message_id  # edited in place
+    assert expected in message.text
+    assert "KES 500" in message.text
+    assert bot.fake.buttons(user.id)[0]["callback_data"] == "retry:500"
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (SubscriberLocked("Unable to lock subscriber"), "already has an M-Pesa prompt open"),
+        (RateLimited("Spike arrest violation"), "M-Pesa is busy right now. Please try again in 30"),
+        (InvalidRequest("Invalid PhoneNumber", field="PhoneNumber"), "did not accept that phone"),
+        (Unavailable("503"), "M-Pesa could not be reached"),
+    ],
+)
+async def test_push_failures_are_shown_at_once(
+    bot: BotHarness, customer: FakeUser, error: Exception, words: str
+) -> None:
+    bot.gateway.push_error = error
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    assert payment.status == PaymentStatus.PUSH_FAILED
+    message = bot.fake.last(customer.id)
+    assert words in message.text
+    assert bot.fake.buttons(customer.id)[0]["callback_data"] == "retry:500"
+    # The outbox row for the same news is then delivered as "already shown", not sent twice.
+    assert await bot.deliver() == 1
+    assert len(bot.fake.chat_messages(customer.id)) == len(bot.fake.texts(customer.id))
+    assert sum(words in t for t in bot.fake.texts(customer.id)) == 1
+
+
+async def test_rate_limit_retry_after_then_delivered_once(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    await bot.callback(payment, 0)
+    bot.fake.fail_retry_after(7, method="editMessageText")
+    assert await bot.deliver() == 0
+    row = await Notification.get(payment_id=payment.id)
+    assert row.status == NotificationStatus.PENDING
+    assert row.attempts == 1
+    assert "RetryAfter" in (row.last_error or "")
+    delay = (row.next_attempt_at - row.created_at).total_seconds()
+    assert 6 <= delay <= 9
+    # Not due yet: nothing happens now.
+    assert await bot.deliver() == 0
+    await Notification.filter(id=row.id).update(next_attempt_at=row.created_at)
+    assert await bot.deliver() == 1
+    edits = [c for c in bot.fake.calls_to("editMessageText") if "Paid" in c["text"]]
+    assert len(edits) == 2  # the refused one and the delivered one
+    assert bot.fake.last(customer.id).text.startswith("Paid ✓")
+    assert (await Notification.get(id=row.id)).status == NotificationStatus.SENT
+
+
+async def test_server_errors_back_off(bot: BotHarness, customer: FakeUser) -> None:
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    await bot.callback(payment, 1037)
+    bot.fake.fail_server_error(502, times=None)
+    assert await bot.deliver() == 0
+    row = await Notification.get(payment_id=payment.id)
+    assert row.status == NotificationStatus.PENDING
+    assert 1 <= (row.next_attempt_at - row.created_at).total_seconds() <= 4
+
+
+async def test_blocked_user_is_undeliverable_not_retried(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    await bot.callback(payment, 0)
+    bot.fake.block_chat(customer.id)
+    assert await bot.deliver() == 0
+    row = await Notification.get(payment_id=payment.id)
+    assert row.status == NotificationStatus.UNDELIVERABLE
+    assert "blocked" in (row.last_error or "")
+    calls = len(bot.fake.calls)
+    assert await bot.deliver() == 0
+    assert len(bot.fake.calls) == calls  # never tried again
+
+
+async def test_status_message_gone_falls_back_to_a_new_message(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    del bot.fake.messages[customer.id][payment.status_message_id]
+    await bot.callback(payment, 0, receipt="TBF34EVY56")
+    assert await bot.deliver() == 1
+    assert "Receipt TBF34EVY56" in bot.fake.last(customer.id).text
+
+
+async def test_admins_get_alerts(bot: BotHarness, customer: FakeUser, admin_user: FakeUser) -> None:
+    await bot.pay_up_to_confirmation(customer, amount="500")
+    payment = await bot.confirm(customer)
+    fresh = await bot.service.get(payment.id)
+    from daraja.callbacks import parse_stk_callback
+    from tests.integration.bot.conftest import callback_body
+
+    body = callback_body(fresh, 0)
+    body["Body"]["stkCallback"]["CallbackMetadata"]["Item"][0]["Value"] = 5  # paid too little
+    await bot.service.apply_result(parse_stk_callback(body))
+    await bot.deliver()
+    alert = bot.fake.last(admin_user.id).text
+    assert alert.startswith(f"⚠ Payment #{payment.id}: amount mismatch")
+    assert f"/status {payment.id}" in alert
+    assert "254712345678" not in alert
+
+
+async def test_run_loop_delivers_within_milliseconds_of_notify_soon(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    import asyncio
+    import time
+
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    stop = asyncio.Event()
+    task = asyncio.create_task(bot.notifier.run(stop, interval=30))
+    await asyncio.sleep(0.05)  # the loop is now asleep for up to 30 s
+    await bot.callback(payment, 0)
+    started = time.monotonic()
+    bot.notifier.notify_soon()
+    message = bot.fake.last(customer.id)
+    while not message.text.startswith("Paid") and time.monotonic() - started < 2:
+        await asyncio.sleep(0.005)
+    elapsed = time.monotonic() - started
+    stop.set()
+    await asyncio.wait_for(task, 1)
+    assert message.text.startswith("Paid ✓")
+    assert elapsed < 0.5
