@@ -18,7 +18,7 @@ import itertools
 import json
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -116,6 +116,7 @@ class FakeTelegram:
         self._queued: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
         self._failures: list[_Failure] = []
+        self._changed = asyncio.Event()
         self.app = Starlette(
             routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
         )
@@ -202,6 +203,13 @@ class FakeTelegram:
 
     def last(self, chat_id: int) -> StoredMessage:
         return self.chat_messages(chat_id)[-1]
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 2.0) -> None:
+        """Wait until `predicate()` holds, re-checking after every call the bot makes."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
 
     def answers(self) -> list[dict[str, Any]]:
         return self.calls_to("answerCallbackQuery")
@@ -326,7 +334,10 @@ class FakeTelegram:
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found")
-        result = await handler(params)
+        try:
+            result = await handler(params)
+        finally:
+            self._changed.set()
         if isinstance(result, JSONResponse):
             return result
         return JSONResponse({"ok": True, "result": result})
