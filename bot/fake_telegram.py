@@ -204,12 +204,14 @@ class FakeTelegram:
     def last(self, chat_id: int) -> StoredMessage:
         return self.chat_messages(chat_id)[-1]
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 2.0) -> None:
-        """Wait until `predicate()` holds, re-checking after every call the bot makes."""
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Wait until `predicate()` holds, re-checking after every call the bot makes.
+
+        Wrap it in `asyncio.timeout(...)`: it waits as long as it takes.
+        """
+        while not predicate():
+            self._changed.clear()
+            await self._changed.wait()
 
     def answers(self) -> list[dict[str, Any]]:
         return self.calls_to("answerCallbackQuery")

@@ -163,7 +163,8 @@ async def test_run_loop_delivers_within_milliseconds_of_notify_soon(
     started = time.monotonic()
     bot.notifier.notify_soon()
     message = bot.fake.last(customer.id)
-    await bot.fake.wait_until(lambda: message.text.startswith("Paid"))
+    async with asyncio.timeout(2):
+        await bot.fake.wait_until(lambda: message.text.startswith("Paid"))
     elapsed = time.monotonic() - started
     stop.set()
     await asyncio.wait_for(task, 1)
