@@ -11,6 +11,10 @@ Plain functions (import them anywhere):
 - `CallbackReceiver`: a tiny Starlette app that records POSTed callback bodies.
 - `serve_in_background(app)`: run any ASGI app under uvicorn on a free 127.0.0.1 port (real socket).
 
+Builders: `push_body(phone, amount, **overrides)`, `query_body(checkout_request_id)` (valid
+bodies for the sandbox shortcode/passkey, timestamp now) and `await bearer(client)` (the
+Authorization header with a fresh emulator token).
+
 Fixtures (stable names): `callback_receiver`, `emulator_app` (callbacks go to
 `callback_receiver`), `emulator` (its `Emulator`, delay 0), `daraja_http` (AsyncClient to the
 emulator at `http://daraja.test`). Push with `CallBackURL=RECEIVER_URL` to have callbacks recorded.
@@ -22,6 +26,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -33,7 +38,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from config.settings import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from daraja.emulator import Emulator, create_emulator_app
+from daraja.timestamps import daraja_timestamp, stk_password
 
 EMULATOR_BASE_URL = "http://daraja.test"
 RECEIVER_URL = "http://receiver.test/callback"
@@ -110,6 +117,59 @@ def make_emulator_app(
         callback_http = asgi_client(callback_app, base_url="http://receiver.test")
     kwargs.setdefault("callback_delay", 0.0)
     return create_emulator_app(http=callback_http, **kwargs)
+
+
+def push_body(
+    phone: str = "254708374149",
+    amount: int | str = 10,
+    *,
+    callback_url: str = RECEIVER_URL,
+    at: datetime | None = None,
+    shortcode: str = SANDBOX_SHORTCODE,
+    passkey: str = SANDBOX_PASSKEY,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A valid `processrequest` body for the sandbox shortcode; `overrides` replace fields."""
+    timestamp = daraja_timestamp(at)
+    body: dict[str, Any] = {
+        "BusinessShortCode": shortcode,
+        "Password": stk_password(shortcode, passkey, timestamp),
+        "Timestamp": timestamp,
+        "TransactionType": "CustomerPayBillOnline",
+        "Amount": amount,
+        "PartyA": phone,
+        "PartyB": shortcode,
+        "PhoneNumber": phone,
+        "CallBackURL": callback_url,
+        "AccountReference": "lipabot",
+        "TransactionDesc": "Payment",
+    }
+    body.update(overrides)
+    return body
+
+
+def query_body(checkout_request_id: str, *, at: datetime | None = None) -> dict[str, Any]:
+    """A valid `stkpushquery` body for the sandbox shortcode."""
+    timestamp = daraja_timestamp(at)
+    return {
+        "BusinessShortCode": SANDBOX_SHORTCODE,
+        "Password": stk_password(SANDBOX_SHORTCODE, SANDBOX_PASSKEY, timestamp),
+        "Timestamp": timestamp,
+        "CheckoutRequestID": checkout_request_id,
+    }
+
+
+async def bearer(
+    client: httpx.AsyncClient,
+    key: str = "key",
+    secret: str = "not-a-secret",  # noqa: S107
+) -> dict[str, str]:
+    """Fetch a token from the emulator; returns the Authorization header to send."""
+    response = await client.get(
+        "/oauth/v1/generate", params={"grant_type": "client_credentials"}, auth=(key, secret)
+    )
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def free_port() -> int:

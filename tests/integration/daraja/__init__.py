@@ -1,0 +1,1 @@
+"""Integration tests: the Daraja emulator, and the Daraja client against it."""
