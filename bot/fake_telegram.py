@@ -299,7 +299,7 @@ class FakeTelegram:
             "from": self._me(),
             "text": stored.text,
         }
-        if stored.reply_markup:
+        if stored.reply_markup and "inline_keyboard" in stored.reply_markup:
             message["reply_markup"] = stored.reply_markup
         query = {
             "id": str(next(self._callback_ids)),
