@@ -119,9 +119,16 @@ async def _payment_card(lang: str, context: BotContext, payment: object, live: s
     return f"{card}\n{live}" if live else card
 
 
+# Event details worth a line in a chat; the rest (raw bodies, ids) stays in the database.
+_TIMELINE_KEYS = ("result_code", "code", "decision", "receipt", "amount", "by", "error", "reason")
+
+
 def _detail(event: object) -> str:
     detail = getattr(event, "detail", None)
-    return f" ({detail})" if detail else ""
+    if not isinstance(detail, dict):
+        return ""
+    shown = [f"{key}={detail[key]}" for key in _TIMELINE_KEYS if detail.get(key) not in (None, "")]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 @admin_only
