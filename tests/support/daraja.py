@@ -13,7 +13,8 @@ Plain functions (import them anywhere):
 
 Builders: `push_body(phone, amount, **overrides)`, `query_body(checkout_request_id)` (valid
 bodies for the sandbox shortcode/passkey, timestamp now) and `await bearer(client)` (the
-Authorization header with a fresh emulator token).
+Authorization header with a fresh emulator token), `emulator_daraja_config(**overrides)`
+(a `DarajaConfig` pointing at http://daraja.test with the sandbox credentials).
 
 Fixtures (stable names): `callback_receiver`, `emulator_app` (callbacks go to
 `callback_receiver`), `emulator` (its `Emulator`, delay 0), `daraja_http` (AsyncClient to the
@@ -39,6 +40,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from config.settings import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from daraja.config import EMULATOR_CREDENTIALS, DarajaConfig
 from daraja.emulator import Emulator, create_emulator_app
 from daraja.timestamps import daraja_timestamp, stk_password
 
@@ -170,6 +172,20 @@ async def bearer(
     )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def emulator_daraja_config(base_url: str = EMULATOR_BASE_URL, **overrides: Any) -> DarajaConfig:
+    """A `DarajaConfig` for the emulator (sandbox shortcode and passkey, short timeout)."""
+    values: dict[str, Any] = {
+        "base_url": base_url,
+        "consumer_key": EMULATOR_CREDENTIALS[0],
+        "consumer_secret": EMULATOR_CREDENTIALS[1],
+        "shortcode": SANDBOX_SHORTCODE,
+        "passkey": SANDBOX_PASSKEY,
+        "timeout": 5.0,
+    }
+    values.update(overrides)
+    return DarajaConfig(**values)
 
 
 def free_port() -> int:
