@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -98,13 +98,21 @@ async def _write_through(update: Update, context: BotContext) -> None:
     await context.application.update_persistence()
 
 
-async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Publish the command menu in both languages (Telegram shows the user's)."""
+async def publish_commands(bot: Bot) -> None:
+    """Publish the command menu in both languages (Telegram shows the user's own).
+
+    Runs by itself in polling mode (post_init); a webhook host calls it after `initialize()`,
+    because PTB only runs post_init from `run_polling`/`run_webhook`.
+    """
     for lang in ("en", "sw"):
         commands = [BotCommand(c, t(lang, f"menu_{c}")) for c in CUSTOMER_COMMANDS]
-        await application.bot.set_my_commands(
+        await bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=None if lang == "en" else lang
         )
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await publish_commands(application.bot)
 
 
 async def _on_error(update: object, context: BotContext) -> None:

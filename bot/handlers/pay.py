@@ -212,7 +212,8 @@ async def _confirm(update: Update, context: BotContext, phone: str) -> int:
             language=lang,
         )
     except PaymentInProgress as exc:
-        await _reply(update, _in_progress_text(lang, exc.existing), reply_markup=_no_keyboard())
+        text = _busy_text(lang, exc.existing, _user_id(update))
+        await _reply(update, text, reply_markup=_no_keyboard())
         return _finish(context)
     except PushLimitExceeded as exc:
         await _reply(update, _limit_text(lang, exc), reply_markup=_no_keyboard())
@@ -257,7 +258,7 @@ async def confirm_pressed(update: Update, context: BotContext) -> int:
         await query.edit_message_text(_limit_text(lang, exc))
         return _finish(context)
     except PaymentInProgress as exc:
-        await query.edit_message_text(_in_progress_text(lang, exc.existing))
+        await query.edit_message_text(_busy_text(lang, exc.existing, _user_id(update)))
         return _finish(context)
     if payment.status == PaymentStatus.PUSH_FAILED:
         text, markup = views.outcome_text("push_failed", lang, payment, merchant)
@@ -386,6 +387,13 @@ def _in_progress_text(lang: str, payment: object) -> str:
         phone=mask_phone(payment.phone),  # type: ignore[attr-defined]
         when=texts.when(payment.created_at, lang),  # type: ignore[attr-defined]
     )
+
+
+def _busy_text(lang: str, existing: object, user_id: int) -> str:
+    """The customer's own pending payment in detail; someone else's only as "number busy"."""
+    if existing.user_id == user_id:  # type: ignore[attr-defined]
+        return _in_progress_text(lang, existing)
+    return t(lang, "phone_busy")
 
 
 def _limit_text(lang: str, exc: PushLimitExceeded) -> str:

@@ -90,6 +90,10 @@ TEXTS: dict[str, str] = {
         "You already have a payment waiting: {amount} from {phone} (started {when}). "
         "Finish it on your phone or wait for it to end, then try again."
     ),
+    "phone_busy": (
+        "That number already has an M-Pesa payment waiting. "
+        "Please try again in a few minutes, or use another number."
+    ),
     "push_limit": "You have started many payments in a short time. Please try again in {wait}.",
     "callback_not_yours": "This button is not for you.",
     "callback_invalid": "This button is no longer valid.",

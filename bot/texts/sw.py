@@ -89,6 +89,10 @@ TEXTS: dict[str, str] = {
         "Tayari una malipo yanayosubiri: {amount} kutoka {phone} (yalianza {when}). "
         "Yakamilishe kwenye simu yako au subiri yaishe, kisha ujaribu tena."
     ),
+    "phone_busy": (
+        "Namba hiyo tayari ina malipo ya M-Pesa yanayosubiri. "
+        "Tafadhali jaribu tena baada ya dakika chache, au tumia namba nyingine."
+    ),
     "push_limit": "Umeanzisha malipo mengi kwa muda mfupi. Tafadhali jaribu tena baada ya {wait}.",
     "callback_not_yours": "Kitufe hiki si chako.",
     "callback_invalid": "Kitufe hiki hakitumiki tena.",

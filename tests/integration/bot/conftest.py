@@ -177,12 +177,16 @@ async def bot(
 
 
 async def start_harness(
-    settings: Settings, fake: FakeTelegram, gateway: RecordingGateway
+    settings: Settings,
+    fake: FakeTelegram,
+    gateway: RecordingGateway,
+    *,
+    callback_url: str = "https://lipabot.test/payments/callback/x",
 ) -> BotHarness:
     service = PaymentService(
         gateway,
         rules=PaymentRules.from_settings(settings),
-        callback_url="https://lipabot.test/payments/callback/x",
+        callback_url=callback_url,
         account_reference=settings.mpesa_account_reference,
         admin_chat_ids=settings.admin_ids,
     )
