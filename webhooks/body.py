@@ -1,0 +1,96 @@
+"""Reading an untrusted JSON request body: size cap, content type, UTF-8, JSON, nesting depth.
+
+Every failure is a `BadBody` with the HTTP status to answer (413 or 400) and a short reason that
+is safe to send back and to use as a metrics label. Nothing here raises anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+
+#: Daraja callbacks are about 1 KiB; anything near this is not a callback.
+MAX_CALLBACK_BYTES = 64 * 1024
+#: A Telegram update (4096-character message plus entities) stays far below this.
+MAX_UPDATE_BYTES = 256 * 1024
+#: A callback nests five levels deep; a few hundred would only be an attack on the parser.
+MAX_DEPTH = 32
+
+
+class BadBody(Exception):
+    """A request body we refuse: `status` to answer and a `reason` safe to show."""
+
+    def __init__(self, status: int, reason: str, raw: bytes | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        #: The body as received, when it was read in full (kept for the audit trail).
+        self.raw = raw
+
+
+async def read_json(request: Request, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
+    """The parsed JSON body, or `BadBody`."""
+    _check_content_type(request.headers.get("content-type"))
+    raw = await read_limited(request, max_bytes)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBody(400, "body is not valid UTF-8", raw) from exc
+    if not text.strip():
+        raise BadBody(400, "empty body", raw)
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise BadBody(400, "JSON nested too deeply", raw) from exc
+    except ValueError as exc:
+        raise BadBody(400, "body is not JSON", raw) from exc
+    if _depth(value) > max_depth:
+        raise BadBody(400, "JSON nested too deeply", raw)
+    return value
+
+
+async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The raw body, refusing more than `max_bytes` whatever Content-Length claims."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError as exc:
+            raise BadBody(400, "invalid Content-Length") from exc
+        if size > max_bytes:
+            raise BadBody(413, "body too large")
+    # Count while streaming too: chunked bodies have no Content-Length, and a client may lie.
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > max_bytes:
+                raise BadBody(413, "body too large")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        raise BadBody(400, "client disconnected") from exc
+    return b"".join(chunks)
+
+
+def _check_content_type(header: str | None) -> None:
+    media_type = (header or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise BadBody(400, "content type must be application/json")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth without recursion (the parser already bounded it; this bounds us)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
