@@ -26,7 +26,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -640,8 +640,9 @@ class PaymentService:
     async def day_summary(self, day: date | None = None) -> DaySummary:
         """Counts and money for one Nairobi calendar day (today by default)."""
         day = day or self.clock().astimezone(NAIROBI).date()
-        start = datetime.combine(day, time.min, tzinfo=NAIROBI)
-        end = start + timedelta(days=1)
+        # Compared in UTC: SQLite stores aware datetimes as text, so the offsets must match.
+        start = datetime.combine(day, time.min, tzinfo=NAIROBI).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=NAIROBI).astimezone(UTC)
         rows = await Payment.filter(created_at__gte=start, created_at__lt=end).values_list(
             "status", "amount", "paid_amount", "flagged_reason"
         )
@@ -717,7 +718,7 @@ class PaymentService:
         limit = self.rules.push_limit_per_hour
         window_start = now - timedelta(hours=1)
         pushes = await (
-            Payment.filter(user_id=user_id, pushed_at__gte=window_start)
+            Payment.filter(user_id=user_id, pushed_at__gt=window_start)
             .order_by("pushed_at")
             .values_list("pushed_at", flat=True)
         )
@@ -937,7 +938,22 @@ class PaymentService:
         detail: dict[str, Any] | None,
         now: datetime,
     ) -> None:
+        created = 0
         for chat_id in self.admin_chat_ids:
+            already = (
+                await Notification.filter(
+                    payment_id=payment.id,
+                    kind=NotificationKind.ADMIN_ALERT,
+                    chat_id=chat_id,
+                    topic=topic,
+                )
+                .using_db(conn)
+                .exists()
+            )
+            if already:
+                # The same problem seen again (a repeated late callback): one alert is enough.
+                continue
+            created += 1
             await Notification.create(
                 payment_id=payment.id,
                 chat_id=chat_id,
@@ -949,7 +965,8 @@ class PaymentService:
                 created_at=now,
                 using_db=conn,
             )
-        logger.error("payment #%d flagged for admins: %s", payment.id, topic)
+        if created:
+            logger.error("payment #%d flagged for admins: %s", payment.id, topic)
 
     def _log_apply(self, payment: Payment, result: StkResult, plan: _Plan) -> None:
         logger.info(
