@@ -19,13 +19,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--consumer-secret", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request URL at INFO; callback URLs carry the callback token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = create_emulator_app(
         callback_delay=args.delay,
         consumer_key=args.consumer_key,
         consumer_secret=args.consumer_secret,
     )
     # access_log off: request lines would print callback URLs, which carry a secret token.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, ws="none")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        ws="none",
+        timeout_graceful_shutdown=5,  # a hung push (push-timeout) must not block Ctrl+C
+    )
 
 
 if __name__ == "__main__":
