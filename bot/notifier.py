@@ -20,8 +20,9 @@ from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bot import views
-from bot.delivery import classify
+from bot.delivery import backoff, classify
 from bot.texts import t
+from payments.errors import PaymentNotFound
 
 if TYPE_CHECKING:
     from payments.models import Notification
@@ -97,6 +98,9 @@ class Notifier:
     async def _deliver(self, row: Notification) -> bool:
         try:
             await self._send(row)
+        except PaymentNotFound:
+            await self.outbox.mark_undeliverable(row.id, reason="payment not found")
+            return False
         except TelegramError as exc:
             decision = classify(exc, attempt=row.attempts + 1)
             if decision.action == "done":
@@ -116,6 +120,14 @@ class Notifier:
                     row.id, row.kind, row.chat_id, decision.reason,
                 )  # fmt: skip
                 await self.outbox.mark_undeliverable(row.id, reason=decision.reason)
+            return False
+        except Exception as exc:
+            # A bug or a database hiccup while rendering: keep the row, try again later, and let
+            # the rest of the batch go out.
+            log.exception("notification %s (%s): delivery failed", row.id, row.kind)
+            await self.outbox.mark_retry(
+                row.id, delay_seconds=backoff(row.attempts + 1), error=type(exc).__name__
+            )
             return False
         # False when our lease lapsed and another instance took the row: it may send again,
         # which the unique status message edit makes harmless ("not modified").

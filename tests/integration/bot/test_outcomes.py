@@ -170,3 +170,22 @@ async def test_run_loop_delivers_within_milliseconds_of_notify_soon(
     await asyncio.wait_for(task, 1)
     assert message.text.startswith("Paid ✓")
     assert elapsed < 0.5
+
+
+async def test_a_row_that_cannot_be_delivered_does_not_block_the_others(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    orphan = await Notification.create(
+        payment_id=None, chat_id=customer.id, kind="paid", next_attempt_at=now, created_at=now
+    )
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    await bot.callback(payment, 0)
+    assert await bot.deliver() == 1
+    assert bot.fake.last(customer.id).text.startswith("Paid ✓")
+    orphan = await Notification.get(id=orphan.id)
+    assert orphan.status == NotificationStatus.UNDELIVERABLE
+    assert orphan.last_error == "payment not found"
