@@ -175,7 +175,9 @@ class Emulator:
         self._faults: list[DarajaFault] = []
         self._hang: tuple[float, bool] | None = None
 
-    def set_outcome(self, phone: str, result_code: str | int, result_desc: str | None = None):
+    def set_outcome(
+        self, phone: str, result_code: str | int, result_desc: str | None = None
+    ) -> None:
         """Every later push to `phone` ends with `result_code` (overrides the magic table)."""
         self._outcomes[phone] = scenario_for_code(result_code, result_desc)
 
