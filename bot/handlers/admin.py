@@ -11,13 +11,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.ext import CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts, views
 from bot.context import BotContext
 from bot.texts import money, t
 from daraja.result_codes import describe
 from payments.errors import PaymentNotFound
+from payments.models import Payment
 from payments.rules import mask_phone
 from payments.states import RECONCILABLE_STATES, PaymentStatus
 
@@ -83,36 +84,37 @@ async def _one_payment(update: Update, context: BotContext, ref: str) -> None:
         await _reply(update, t(lang, "admin_not_found", ref=ref[:40]))
         return
     live = None
-    if payment.status in RECONCILABLE_STATES:
+    # Only a payment Daraja accepted (it has a CheckoutRequestID) can be queried.
+    if payment.status in RECONCILABLE_STATES and payment.checkout_request_id:
         payment = await context.payments.reconcile_one(payment.id)
         live = _live_answer(lang, payment)
     await _reply(update, await _payment_card(lang, context, payment, live))
 
 
-def _live_answer(lang: str, payment: object) -> str:
-    status_value = payment.status  # type: ignore[attr-defined]
+def _live_answer(lang: str, payment: Payment) -> str:
+    status_value = payment.status
     if status_value in RECONCILABLE_STATES:
         return t(lang, "admin_live_query", answer=t(lang, "admin_live_processing"))
     return t(lang, "admin_live_query", answer=str(status_value))
 
 
-async def _payment_card(lang: str, context: BotContext, payment: object, live: str | None) -> str:
+async def _payment_card(lang: str, context: BotContext, payment: Payment, live: str | None) -> str:
     p = payment
-    events = await context.payments.timeline(p.id)  # type: ignore[attr-defined]
+    events = await context.payments.timeline(p.id)
     timeline = "\n".join(
         f"  {texts.when(e.created_at, lang)} {e.kind}{_detail(e)}" for e in events
     ) or "  " + t(lang, "none")
-    code = p.result_code  # type: ignore[attr-defined]
+    code = p.result_code
     result = f"{code} {describe(code).summary}" if code and ":" not in code else code
     card = t(
         lang,
         "admin_payment",
-        id=p.id,  # type: ignore[attr-defined]
-        amount=money(p.amount),  # type: ignore[attr-defined]
-        phone=mask_phone(p.phone),  # type: ignore[attr-defined]
-        status=p.status,  # type: ignore[attr-defined]
-        checkout=p.checkout_request_id or t(lang, "none"),  # type: ignore[attr-defined]
-        receipt=p.receipt or t(lang, "none"),  # type: ignore[attr-defined]
+        id=p.id,
+        amount=money(p.amount),
+        phone=mask_phone(p.phone),
+        status=p.status,
+        checkout=p.checkout_request_id or t(lang, "none"),
+        receipt=p.receipt or t(lang, "none"),
         result=result or t(lang, "none"),
         timeline=timeline,
     )
@@ -183,7 +185,7 @@ async def _reply(update: Update, text: str) -> None:
     await chat.send_message(text)
 
 
-def admin_handlers() -> list:  # type: ignore[type-arg]
+def admin_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("status", status),
         CommandHandler("pending", pending),

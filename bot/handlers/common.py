@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import views
 from bot.context import BotContext
@@ -57,7 +57,7 @@ async def _reply(update: Update, text: str, **kwargs: object) -> None:
     await chat.send_message(text, **kwargs)  # type: ignore[arg-type]
 
 
-def common_handlers() -> list:  # type: ignore[type-arg]
+def common_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("help", help_command),
         CommandHandler("history", history),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import (
     KeyboardButton,
@@ -19,6 +21,7 @@ from telegram import (
     Update,
 )
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -37,6 +40,7 @@ from payments.errors import (
     PaymentNotFound,
     PushLimitExceeded,
 )
+from payments.models import Payment
 from payments.rules import mask_phone, normalize_phone, parse_amount
 from payments.states import PaymentStatus
 
@@ -282,7 +286,7 @@ async def cancel_pressed(update: Update, context: BotContext) -> int:
     return _finish(context)
 
 
-async def _own_payment(update: Update, context: BotContext) -> object | None:
+async def _own_payment(update: Update, context: BotContext) -> Payment | None:
     """The payment named by the button, if it belongs to the presser; else answer and refuse."""
     query = update.callback_query
     assert query is not None
@@ -343,7 +347,7 @@ async def _cancel_draft_quietly(context: BotContext, payment_id: int, user_id: i
         log.info("draft %s already gone when cancelling", payment_id)
 
 
-def _hint(key: str):  # type: ignore[no-untyped-def]
+def _hint(key: str) -> Callable[[Update, BotContext], Awaitable[int]]:
     """Stickers, photos, voice…: say what is expected and stay in the same state."""
     state = {"hint_amount": AMOUNT, "hint_phone": PHONE, "hint_confirm": CONFIRM}[key]
 
@@ -357,7 +361,7 @@ def _hint(key: str):  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------ helpers
 
 
-def _draft(context: BotContext) -> dict:  # type: ignore[type-arg]
+def _draft(context: BotContext) -> dict[str, Any]:
     return context.user_data.setdefault(_DRAFT, {})
 
 
@@ -379,19 +383,19 @@ def _checked_amount(text: str, context: BotContext) -> int | None:
         return None
 
 
-def _in_progress_text(lang: str, payment: object) -> str:
+def _in_progress_text(lang: str, payment: Payment) -> str:
     return t(
         lang,
         "in_progress",
-        amount=money(payment.amount),  # type: ignore[attr-defined]
-        phone=mask_phone(payment.phone),  # type: ignore[attr-defined]
-        when=texts.when(payment.created_at, lang),  # type: ignore[attr-defined]
+        amount=money(payment.amount),
+        phone=mask_phone(payment.phone),
+        when=texts.when(payment.created_at, lang),
     )
 
 
-def _busy_text(lang: str, existing: object, user_id: int) -> str:
+def _busy_text(lang: str, existing: Payment, user_id: int) -> str:
     """The customer's own pending payment in detail; someone else's only as "number busy"."""
-    if existing.user_id == user_id:  # type: ignore[attr-defined]
+    if existing.user_id == user_id:
         return _in_progress_text(lang, existing)
     return t(lang, "phone_busy")
 
@@ -416,7 +420,9 @@ _UNEXPECTED = ~filters.TEXT & ~filters.COMMAND & ~filters.CONTACT
 _TYPED = filters.TEXT & ~filters.COMMAND
 
 
-def pay_conversation(timeout_seconds: float | None) -> ConversationHandler:  # type: ignore[type-arg]
+def pay_conversation(
+    timeout_seconds: float | None,
+) -> ConversationHandler[BotContext]:
     confirm = CallbackQueryHandler(confirm_pressed, pattern=rf"^{views.CONFIRM}:")
     cancel = CallbackQueryHandler(cancel_pressed, pattern=rf"^{views.CANCEL}:")
     with warnings.catch_warnings():
@@ -456,7 +462,7 @@ def pay_conversation(timeout_seconds: float | None) -> ConversationHandler:  # t
         )
 
 
-def standalone_handlers() -> list:  # type: ignore[type-arg]
+def standalone_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """Handlers for taps and commands that arrive outside a running conversation."""
     return [
         CallbackQueryHandler(confirm_pressed, pattern=rf"^{views.CONFIRM}:"),
