@@ -42,7 +42,12 @@ def _split_csv(value: object) -> object:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        # An empty `KEY=` (as in .env.example, or a blank Heroku config var) means "unset".
+        env_ignore_empty=True,
     )
 
     # Telegram
