@@ -115,6 +115,13 @@ async def _timeout(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
     return _ok(emulator)
 
 
+async def _style(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
+    emulator.set_callback_style(
+        amount=body.get("amount", "integer"), balance=body.get("balance", "valueless")
+    )
+    return _ok(emulator)
+
+
 async def _expire(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
     emulator.expire_tokens()
     return _ok(emulator)
@@ -150,6 +157,7 @@ _ACTIONS = {
     "late-callback": _late,
     "spike-arrest": _spike,
     "push-timeout": _timeout,
+    "callback-style": _style,
     "expire-tokens": _expire,
     "reset": _reset,
     "complete": _complete,

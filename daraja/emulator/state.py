@@ -8,7 +8,9 @@ served the push; `await emulator.drain()` waits until each has been attempted.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,6 +35,17 @@ log = logging.getLogger("daraja.emulator")
 
 TOKEN_LIFETIME = timedelta(seconds=3600)
 Clock = Callable[[], datetime]
+AmountStyle = Literal["integer", "decimal"]
+BalanceStyle = Literal["valueless", "absent", "zero"]
+# Stands in for a two-decimal amount literal (`10.00`) that json.dumps cannot write itself.
+_DECIMAL_MARK = "__emulator_decimal_amount__"
+
+
+def encode_callback(body: dict[str, Any]) -> bytes:
+    """JSON bytes of a callback; a marked amount becomes a two-decimal number literal."""
+    text = json.dumps(body)
+    text = re.sub(rf'"{_DECIMAL_MARK}(\d+)"', r"\1.00", text)
+    return text.encode()
 
 
 def mask_phone(phone: str) -> str:
@@ -174,6 +187,8 @@ class Emulator:
         self._by_phone: dict[str, Switches] = {}
         self._faults: list[DarajaFault] = []
         self._hang: tuple[float, bool] | None = None
+        self.amount_style: AmountStyle = "integer"
+        self.balance_style: BalanceStyle = "valueless"
 
     def set_outcome(
         self, phone: str, result_code: str | int, result_desc: str | None = None
@@ -233,6 +248,19 @@ class Emulator:
         the dangerous case: the client sees a timeout but the customer still gets a prompt.
         """
         self._hang = (seconds, processed)
+
+    def set_callback_style(
+        self, *, amount: AmountStyle = "integer", balance: BalanceStyle = "valueless"
+    ) -> None:
+        """Shape success callbacks like other eras of real traffic (DARAJA.md §5.1, §9).
+
+        `amount`: "integer" (`10`, current) or "decimal" (`10.00`, before April 2025).
+        `balance`: "valueless" (`{"Name":"Balance"}`, most common), "absent", or "zero".
+        """
+        if amount not in ("integer", "decimal") or balance not in ("valueless", "absent", "zero"):
+            raise ValueError("amount is integer|decimal, balance is valueless|absent|zero")
+        self.amount_style = amount
+        self.balance_style = balance
 
     def expire_tokens(self) -> None:
         """Make every issued access token invalid (as if an hour had passed)."""
@@ -395,10 +423,18 @@ class Emulator:
                 request.merchant_request_id, request.checkout_request_id, request.scenario
             )
         assert request.transaction_date is not None and request.receipt is not None
+        amount: int | str = request.push.amount
+        if self.amount_style == "decimal":
+            amount = f"{_DECIMAL_MARK}{request.push.amount}"
         items: list[dict[str, Any]] = [
-            {"Name": "Amount", "Value": request.push.amount},
+            {"Name": "Amount", "Value": amount},
             {"Name": "MpesaReceiptNumber", "Value": request.receipt},
-            {"Name": "Balance"},
+        ]
+        if self.balance_style == "valueless":
+            items.append({"Name": "Balance"})
+        elif self.balance_style == "zero":
+            items.append({"Name": "Balance", "Value": 0})
+        items += [
             {"Name": "TransactionDate", "Value": int(daraja_timestamp(request.transaction_date))},
             {"Name": "PhoneNumber", "Value": int(request.phone)},
         ]
@@ -436,7 +472,11 @@ class Emulator:
         status: int | None = None
         error: str | None = None
         try:
-            response = await self._client().post(request.push.callback_url, json=body)
+            response = await self._client().post(
+                request.push.callback_url,
+                content=encode_callback(body),
+                headers={"Content-Type": "application/json"},
+            )
             status = response.status_code
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from daraja.emulator import Emulator
+from daraja.emulator import Emulator, Scenario
 from daraja.emulator.ids import (
     CHECKOUT_REQUEST_ID_RE,
     MERCHANT_REQUEST_ID_RE,
@@ -155,3 +156,45 @@ async def test_unreachable_receiver_is_logged(caplog: pytest.LogCaptureFixture) 
     assert "callback" in caplog.text and "failed" in caplog.text
     assert "254708374149" not in caplog.text  # phones are masked in logs
     assert request.status == "completed"
+
+
+ZERO_BALANCE = {"Name": "Balance", "Value": 0}
+
+
+@pytest.mark.parametrize(
+    ("style", "amount_literal", "balance_items"),
+    [
+        ({"amount": "decimal", "balance": "absent"}, b'"Value": 150.00}', []),
+        ({"amount": "integer", "balance": "zero"}, b'"Value": 150}', [ZERO_BALANCE]),
+        ({}, b'"Value": 150}', [{"Name": "Balance"}]),
+    ],
+)
+async def test_callback_style_of_other_eras(
+    style: dict, amount_literal: bytes, balance_items: list
+) -> None:
+    raw: list[bytes] = []
+
+    async def record(request: httpx.Request) -> httpx.Response:
+        raw.append(request.content)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
+        app = make_emulator_app(callback_http=http)
+        async with emulator_http_client(app) as client:
+            control = await client.post("/emulator/callback-style", json=style)
+            assert control.status_code == 200
+            await push_and_drain(client, app.state.emulator, "254708374149", amount=150)
+    [body] = raw
+    assert b'{"Name": "Amount", ' + amount_literal in body
+    items = json.loads(body)["Body"]["stkCallback"]["CallbackMetadata"]["Item"]
+    assert [item for item in items if item["Name"] == "Balance"] == balance_items
+
+
+async def test_custom_scenario_table(callback_receiver: CallbackReceiver) -> None:
+    table = {"4149": Scenario("17", "Rule limited.")}
+    app = make_emulator_app(callback_app=callback_receiver.app, scenarios=table)
+    async with emulator_http_client(app) as client:
+        await push_and_drain(client, app.state.emulator, "254708374149")
+        await push_and_drain(client, app.state.emulator, "254712341032")  # not in this table
+    codes = [cb["ResultCode"] for cb in callback_receiver.callbacks]
+    assert codes == [17, 0]

@@ -228,5 +228,7 @@ async def test_control_rejects_bad_input(daraja_http: httpx.AsyncClient) -> None
     negative = await daraja_http.post("/emulator/delay", json={"seconds": -1})
     unknown = await daraja_http.post("/emulator/teleport", json={})
     no_phone = await daraja_http.post("/emulator/outcome", json={"result_code": 1})
-    assert [r.status_code for r in (bad_delay, negative, unknown, no_phone)] == [400, 400, 404, 400]
+    bad_style = await daraja_http.post("/emulator/callback-style", json={"amount": "float"})
+    responses = (bad_delay, negative, unknown, no_phone, bad_style)
+    assert [r.status_code for r in responses] == [400, 400, 404, 400, 400]
     assert bad_delay.json()["ok"] is False
