@@ -731,44 +731,56 @@ class PaymentService:
 
     async def _push_accepted(self, payment: Payment, accepted: Any) -> Payment:
         now = self.clock()
+        ids = {
+            "merchant_request_id": accepted.merchant_request_id,
+            "checkout_request_id": accepted.checkout_request_id,
+        }
         async with in_transaction() as conn:
-            await (
+            moved = await (
                 Payment.filter(id=payment.id, status=S.PUSHING)
                 .using_db(conn)
                 .update(
+                    **ids,
                     status=S.PENDING,
-                    merchant_request_id=accepted.merchant_request_id,
-                    checkout_request_id=accepted.checkout_request_id,
                     next_check_at=now + timedelta(seconds=self.rules.reconcile_after_seconds),
                     updated_at=now,
                 )
             )
-            await self._event(
-                conn,
-                payment,
-                EventKind.PUSHED,
-                S.PUSHING,
-                S.PENDING,
-                {
-                    "merchant_request_id": accepted.merchant_request_id,
-                    "customer_message": accepted.customer_message,
-                },
-                checkout_request_id=accepted.checkout_request_id,
-                source="push",
-            )
+            if not moved:
+                # The answer came so late that the payment was already given up as unknown
+                # (or matched to its callback): keep the ids so a query can still settle it.
+                moved = await (
+                    Payment.filter(id=payment.id, checkout_request_id__isnull=True)
+                    .using_db(conn)
+                    .update(**ids, updated_at=now)
+                )
+            if moved:
+                await self._event(
+                    conn,
+                    payment,
+                    EventKind.PUSHED,
+                    S.PUSHING,
+                    S.PENDING if payment.status is S.CREATED else None,
+                    {
+                        "merchant_request_id": accepted.merchant_request_id,
+                        "customer_message": accepted.customer_message,
+                    },
+                    checkout_request_id=accepted.checkout_request_id,
+                    source="push",
+                )
         logger.info(
             "payment #%d pushed to %s: %s",
             payment.id,
             mask_phone(payment.phone),
             accepted.checkout_request_id,
         )
-        await self._replay_early_callback(accepted.checkout_request_id)
+        await self._replay_early_callbacks(accepted.checkout_request_id)
         return await Payment.get(id=payment.id)
 
     async def _push_failed(self, payment: Payment, code: str, exc: Exception) -> Payment:
         now = self.clock()
         async with in_transaction() as conn:
-            await (
+            moved = await (
                 Payment.filter(id=payment.id, status=S.PUSHING)
                 .using_db(conn)
                 .update(
@@ -779,56 +791,65 @@ class PaymentService:
                     updated_at=now,
                 )
             )
-            await self._event(
-                conn,
-                payment,
-                EventKind.PUSH_FAILED,
-                S.PUSHING,
-                S.PUSH_FAILED,
-                {"code": code, **_error_detail(exc)},
-                source="push",
-            )
-            await self._notify_customer(conn, payment, NotificationKind.PUSH_FAILED, now)
+            if moved:
+                await self._event(
+                    conn,
+                    payment,
+                    EventKind.PUSH_FAILED,
+                    S.PUSHING,
+                    S.PUSH_FAILED,
+                    {"code": code, **_error_detail(exc)},
+                    source="push",
+                )
+                await self._notify_customer(conn, payment, NotificationKind.PUSH_FAILED, now)
         logger.warning("payment #%d: push failed (%s)", payment.id, code)
         return await Payment.get(id=payment.id)
 
     async def _push_unknown(self, payment: Payment, detail: dict[str, Any]) -> Payment:
         now = self.clock()
         async with in_transaction() as conn:
-            await (
+            moved = await (
                 Payment.filter(id=payment.id, status=S.PUSHING)
                 .using_db(conn)
                 .update(status=S.UNKNOWN, updated_at=now)
             )
-            await self._event(
-                conn, payment, EventKind.PUSH_UNKNOWN, S.PUSHING, S.UNKNOWN, detail, source="push"
-            )
+            if moved:
+                await self._event(
+                    conn,
+                    payment,
+                    EventKind.PUSH_UNKNOWN,
+                    S.PUSHING,
+                    S.UNKNOWN,
+                    detail,
+                    source="push",
+                )
         logger.warning("payment #%d: push outcome unknown; waiting, never re-pushing", payment.id)
         return await Payment.get(id=payment.id)
 
-    async def _replay_early_callback(self, checkout_request_id: str) -> None:
-        """A callback that beat the push's own answer was stored as unknown: apply it now."""
-        early = (
-            await PaymentEvent.filter(
-                kind=EventKind.UNKNOWN_CHECKOUT,
-                checkout_request_id=checkout_request_id,
-                payment_id__isnull=True,
-            )
-            .order_by("id")
-            .first()
-        )
-        if early is None or not early.raw_body:
-            return
+    async def _replay_early_callbacks(self, checkout_request_id: str) -> None:
+        """Callbacks that beat the push's own answer were stored as unknown: apply them now."""
+        early = await PaymentEvent.filter(
+            kind=EventKind.UNKNOWN_CHECKOUT,
+            checkout_request_id=checkout_request_id,
+            payment_id__isnull=True,
+        ).order_by("id")
         from daraja.callbacks import parse_stk_callback
 
-        try:
-            result = parse_stk_callback(early.raw_body)
-        except ValueError:
-            return
-        await self.apply_result(result)
+        for event in early:
+            if not event.raw_body:
+                continue
+            try:
+                result = parse_stk_callback(event.raw_body)
+            except ValueError:
+                continue
+            await self.apply_result(result)
 
     async def _match_orphan(self, result: StkResult) -> Payment | None:
-        """A success for a push that timed out: match by phone and amount, if unambiguous."""
+        """A success for a push whose answer we never got: match by phone and amount.
+
+        The push is still in flight (`pushing`: the callback beat a slow answer) or timed out
+        (`unknown`, perhaps since `expired`). Only an unambiguous match is taken.
+        """
         if not result.is_success or not result.phone or result.amount is None:
             return None
         try:
@@ -837,7 +858,7 @@ class PaymentService:
             return None
         since = self.clock() - ORPHAN_MATCH_WINDOW
         candidates = await Payment.filter(
-            status__in=[S.UNKNOWN, S.EXPIRED],
+            status__in=[S.PUSHING, S.UNKNOWN, S.EXPIRED],
             checkout_request_id__isnull=True,
             phone=msisdn,
             amount=result.amount,
@@ -846,11 +867,33 @@ class PaymentService:
         if len(candidates) != 1:
             return None
         payment = candidates[0]
+        ids = {
+            "checkout_request_id": result.checkout_request_id,
+            "merchant_request_id": result.merchant_request_id,
+        }
+        now = self.clock()
         try:
-            attached = await Payment.filter(id=payment.id, checkout_request_id__isnull=True).update(
-                checkout_request_id=result.checkout_request_id,
-                merchant_request_id=result.merchant_request_id,
-            )
+            async with in_transaction() as conn:
+                query = Payment.filter(
+                    id=payment.id, status=payment.status, checkout_request_id__isnull=True
+                ).using_db(conn)
+                if payment.status is S.PUSHING:
+                    # The prompt is evidently out; whatever the push call later returns, it
+                    # finds the row no longer `pushing` and leaves it alone.
+                    attached = await query.update(**ids, status=S.UNKNOWN, updated_at=now)
+                else:
+                    attached = await query.update(**ids, updated_at=now)
+                if attached:
+                    await self._event(
+                        conn,
+                        payment,
+                        EventKind.PUSH_UNKNOWN,
+                        payment.status,
+                        S.UNKNOWN if payment.status is S.PUSHING else None,
+                        {"matched_by": "phone_and_amount"},
+                        checkout_request_id=result.checkout_request_id,
+                        source=result.source,
+                    )
         except IntegrityError:
             attached = 0
         if not attached:
