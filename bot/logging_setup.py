@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from config import Settings
 
 MASK = "***"
+URL_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
 # Shorter strings would redact ordinary words; real secrets are long.
 _MIN_SECRET_LENGTH = 6
 
@@ -64,12 +65,17 @@ def redact_secrets(settings: Settings, *, logger: logging.Logger | None = None) 
 
     Filters on a logger only see records logged to that logger itself, so the filter also goes on
     every handler, which sees records propagated from `httpx`, `telegram` and the rest. Call it
-    after handlers are configured; give handlers added later the returned filter with
-    `handler.addFilter(...)`.
+    after handlers are configured; records from httpx, httpcore and telegram are redacted at
+    the source as well, so handlers added later are safe for those.
     """
     target = logger or logging.getLogger()
     filt = RedactingFilter(secrets_of(settings))
     target.addFilter(filt)
     for handler in target.handlers:
         handler.addFilter(filt)
+    if logger is None:
+        # The loggers that see Telegram URLs get it too: a record is redacted in place where it
+        # is logged, so handlers added after this call never see the token either.
+        for name in URL_LOGGERS:
+            logging.getLogger(name).addFilter(filt)
     return filt

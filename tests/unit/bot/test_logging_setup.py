@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from telegram import Bot
 
 from bot.fake_telegram import FakeTelegram
-from bot.logging_setup import redact_secrets
+from bot.logging_setup import URL_LOGGERS, redact_secrets
 from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN, make_settings
 
 
@@ -38,6 +38,8 @@ async def test_token_never_appears_in_captured_logs(fake_telegram: FakeTelegram)
     finally:
         root.removeHandler(handler)
         root.removeFilter(filt)
+        for name in URL_LOGGERS:
+            logging.getLogger(name).removeFilter(filt)
         root.setLevel(old_level)
     output = stream.getvalue()
     assert "sendMessage" in output  # httpx did log the request URL…
@@ -46,3 +48,27 @@ async def test_token_never_appears_in_captured_logs(fake_telegram: FakeTelegram)
     assert TEST_CALLBACK_TOKEN not in output
     assert "consumer-secret-xyz" not in output
     assert "RuntimeError: boom *** ***" in output
+
+
+async def test_handlers_added_later_still_see_no_token(fake_telegram: FakeTelegram) -> None:
+    settings = make_settings()
+    root = logging.getLogger()
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    filt = redact_secrets(settings)
+    stream = io.StringIO()
+    late = logging.StreamHandler(stream)  # e.g. uvicorn's or a test's, configured afterwards
+    logging.getLogger("httpx").addHandler(late)
+    try:
+        async with Bot(
+            TEST_BOT_TOKEN, base_url=settings.telegram_api_url, request=fake_telegram.request()
+        ) as bot:
+            await bot.get_me()
+    finally:
+        logging.getLogger("httpx").removeHandler(late)
+        root.removeFilter(filt)
+        for name in URL_LOGGERS:
+            logging.getLogger(name).removeFilter(filt)
+        root.setLevel(old_level)
+    assert "/bot***/getMe" in stream.getvalue()
+    assert TEST_BOT_TOKEN not in stream.getvalue()
