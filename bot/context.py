@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, filters
 
 from bot import texts
 from config import Settings
@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from bot.notifier import Notifier
     from payments.outbox import Outbox
     from payments.service import PaymentService
+
+
+#: Commands work in private chats only: in a group, amounts, receipts and admin data would be
+#: shown to everyone in it.
+PRIVATE = filters.ChatType.PRIVATE
 
 
 @dataclass

@@ -223,24 +223,29 @@ class FakeTelegram:
         self._queued.append(update)
         self._new_update.set()
 
-    def message(self, user: FakeUser, **content: Any) -> dict[str, Any]:
-        """An update carrying a private message from `user` with the given content fields."""
-        message_id = next(self._message_ids[user.id])
+    def message(
+        self, user: FakeUser, *, group_id: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        """An update carrying a message from `user`: in their private chat, or in a group."""
+        if group_id is None:
+            chat = {"id": user.id, "type": "private", "first_name": user.first_name}
+        else:
+            chat = {"id": group_id, "type": "group", "title": "Duka staff"}
         body = {
-            "message_id": message_id,
+            "message_id": next(self._message_ids[chat["id"]]),
             "date": int(time.time()),
-            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "chat": chat,
             "from": user.as_dict(),
             **content,
         }
         return {"update_id": next(self._update_ids), "message": body}
 
-    def text(self, user: FakeUser, text: str) -> dict[str, Any]:
+    def text(self, user: FakeUser, text: str, *, group_id: int | None = None) -> dict[str, Any]:
         entities = []
         if text.startswith("/"):
             command = text.split()[0]
             entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        update = self.message(user, text=text)
+        update = self.message(user, group_id=group_id, text=text)
         if entities:
             update["message"]["entities"] = entities
         return update

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts, views
-from bot.context import BotContext
+from bot.context import PRIVATE, BotContext
 from bot.texts import money, t
 from daraja.result_codes import describe
 from payments.errors import PaymentNotFound
@@ -187,8 +187,8 @@ async def _reply(update: Update, text: str) -> None:
 
 def admin_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
-        CommandHandler("status", status),
-        CommandHandler("pending", pending),
-        CommandHandler("recent", recent),
-        CommandHandler("reconcile", reconcile),
+        CommandHandler("status", status, filters=PRIVATE),
+        CommandHandler("pending", pending, filters=PRIVATE),
+        CommandHandler("recent", recent, filters=PRIVATE),
+        CommandHandler("reconcile", reconcile, filters=PRIVATE),
     ]

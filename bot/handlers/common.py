@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import views
-from bot.context import BotContext
+from bot.context import PRIVATE, BotContext
 from bot.texts import LANGUAGES, t
 
 HISTORY_SIZE = 10
@@ -59,8 +59,8 @@ async def _reply(update: Update, text: str, **kwargs: object) -> None:
 
 def common_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
-        CommandHandler("help", help_command),
-        CommandHandler("history", history),
-        CommandHandler("language", language),
+        CommandHandler("help", help_command, filters=PRIVATE),
+        CommandHandler("history", history, filters=PRIVATE),
+        CommandHandler("language", language, filters=PRIVATE),
         CallbackQueryHandler(language_chosen, pattern=rf"^{views.LANGUAGE}:"),
     ]

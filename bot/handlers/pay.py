@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 
 from bot import texts, views
-from bot.context import BotContext
+from bot.context import PRIVATE, BotContext
 from bot.texts import has, money, t
 from payments.errors import (
     InvalidAmount,
@@ -431,8 +431,8 @@ def pay_conversation(
         warnings.filterwarnings("ignore", message="If 'per_message=False'")
         return ConversationHandler(
             entry_points=[
-                CommandHandler("pay", pay),
-                CommandHandler("start", start),
+                CommandHandler("pay", pay, filters=PRIVATE),
+                CommandHandler("start", start, filters=PRIVATE),
                 CallbackQueryHandler(retry, pattern=rf"^{views.RETRY}:"),
             ],
             states={
@@ -453,7 +453,7 @@ def pay_conversation(
                 ],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
             },
-            fallbacks=[CommandHandler("cancel", cancel_command)],
+            fallbacks=[CommandHandler("cancel", cancel_command, filters=PRIVATE)],
             conversation_timeout=timeout_seconds,
             # /pay, /start pay-… or "Try again" mid-conversation start over (dropping the draft).
             allow_reentry=True,
@@ -467,5 +467,5 @@ def standalone_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         CallbackQueryHandler(confirm_pressed, pattern=rf"^{views.CONFIRM}:"),
         CallbackQueryHandler(cancel_pressed, pattern=rf"^{views.CANCEL}:"),
-        CommandHandler("cancel", cancel_outside),
+        CommandHandler("cancel", cancel_outside, filters=PRIVATE),
     ]

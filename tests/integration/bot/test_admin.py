@@ -97,3 +97,19 @@ async def test_pending_and_recent(
     assert f"#{pending.id}" in recent and f"#{paid.id}" not in recent
     recent = await bot.say(admin_user, "/recent")
     assert f"#{pending.id}" in recent and f"#{paid.id}" in recent
+
+
+@pytest.mark.parametrize("command", ["/status", "/pending", "/recent", "/pay", "/history"])
+async def test_commands_are_ignored_in_groups(
+    bot: BotHarness,
+    customer: FakeUser,
+    other_customer: FakeUser,
+    admin_user: FakeUser,
+    command: str,
+) -> None:
+    await _paid_and_pending(bot, customer, other_customer)
+    sent = len(bot.fake.calls_to("sendMessage"))
+    await bot.feed(bot.fake.text(admin_user, command, group_id=-100200))
+    # Nothing said in the group: amounts, receipts and admin data stay private.
+    assert len(bot.fake.calls_to("sendMessage")) == sent
+    assert bot.fake.chat_messages(-100200) == []
