@@ -96,6 +96,10 @@ class Notifier:
     # ------------------------------------------------------------------ one row
 
     async def _deliver(self, row: Notification) -> bool:
+        if str(row.kind) == "admin_alert" and self.admin_ids and row.chat_id not in self.admin_ids:
+            # Queued for someone who has since been removed from ADMIN_IDS: not theirs to read.
+            await self.outbox.mark_undeliverable(row.id, reason="no longer an admin")
+            return False
         try:
             await self._send(row)
         except PaymentNotFound:

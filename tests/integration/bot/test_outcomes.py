@@ -189,3 +189,18 @@ async def test_a_row_that_cannot_be_delivered_does_not_block_the_others(
     orphan = await Notification.get(id=orphan.id)
     assert orphan.status == NotificationStatus.UNDELIVERABLE
     assert orphan.last_error == "payment not found"
+
+
+async def test_alerts_for_a_removed_admin_are_not_sent(bot: BotHarness, customer: FakeUser) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    row = await Notification.create(
+        payment_id=payment.id, chat_id=999, kind="admin_alert", topic="amount_mismatch",
+        detail={"reason": "amount_mismatch"}, next_attempt_at=now, created_at=now,
+    )  # fmt: skip
+    assert await bot.deliver() == 0
+    assert (await Notification.get(id=row.id)).status == NotificationStatus.UNDELIVERABLE
+    assert bot.fake.chat_messages(999) == []
