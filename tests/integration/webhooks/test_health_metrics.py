@@ -1,0 +1,93 @@
+"""/healthz and /metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.webhooks.conftest import CALLBACK, Service, ServiceFactory
+from tests.integration.webhooks.helpers import callback_body, pending_payment
+
+
+async def test_health_reports_database_environment_and_backlogs(service: Service) -> None:
+    await pending_payment(service)
+    response = await service.client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "daraja_env": "emulator",
+        "telegram": "webhook",
+        "pending_payments": 1,
+        "outbox_backlog": 0,
+    }
+
+
+async def test_metrics_expose_the_series(service: Service) -> None:
+    payment = await pending_payment(service)
+    await service.client.post(CALLBACK, json=callback_body(payment, 2001))
+    await service.client.post(CALLBACK, content=b"nope", headers={"content-type": "text/plain"})
+    await service.client.post("/payments/callback/wrong", json={})
+    response = await service.client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'lipabot_payments{state="failed"} 1.0' in text
+    assert 'lipabot_payments{state="pending"} 0.0' in text
+    assert 'lipabot_callbacks_received_total{result="applied"} 1.0' in text
+    assert (
+        'lipabot_callbacks_rejected_total{reason="content type must be application/json"} 1.0'
+        in text
+    )
+    assert 'lipabot_callbacks_rejected_total{reason="wrong token"} 1.0' in text
+    assert 'lipabot_daraja_request_seconds_count{endpoint="stk_push"} 1.0' in text
+    assert 'lipabot_daraja_request_seconds_count{endpoint="oauth"} 1.0' in text
+    assert "lipabot_notification_backlog" in text
+    assert "lipabot_daraja_errors_total" in text
+
+
+async def test_two_apps_in_one_process_count_separately(make_service: ServiceFactory) -> None:
+    async with make_service() as first:
+        await first.client.post("/payments/callback/wrong", json={})
+        first_metrics = (await first.client.get("/metrics")).text
+    async with make_service() as second:
+        second_metrics = (await second.client.get("/metrics")).text
+    assert 'lipabot_callbacks_rejected_total{reason="wrong token"} 1.0' in first_metrics
+    assert 'reason="wrong token"' not in second_metrics
+
+
+async def test_daraja_failures_are_counted(service: Service) -> None:
+    service.emulator.spike_arrest(count=5)
+    user = 8800
+    await service.runtime.service.start_payment(  # type: ignore[union-attr]
+        user_id=user, chat_id=user, language="en", amount=10, phone="0712000111"
+    )
+    text = (await service.client.get("/metrics")).text
+    assert 'lipabot_daraja_errors_total{endpoint="stk_push",kind="http_500"}' in text
+
+
+@pytest.mark.postgres
+async def test_health_is_503_when_the_database_is_gone(make_service: ServiceFactory) -> None:
+    from tests.support.db import (
+        PostgresUnavailable,
+        create_postgres_database,
+        drop_postgres_database,
+        postgres_required,
+    )
+
+    try:
+        url = await create_postgres_database()
+    except PostgresUnavailable as exc:
+        if postgres_required():
+            raise
+        pytest.skip(str(exc))
+    try:
+        async with make_service(database_url=url) as service:
+            assert (await service.client.get("/healthz")).status_code == 200
+            await drop_postgres_database(url)  # terminates our connections too
+            response = await service.client.get("/healthz")
+            assert response.status_code == 503
+            assert response.json()["database"] == "unreachable"
+            metrics = await service.client.get("/metrics")
+            assert metrics.status_code == 200  # counters still readable
+    finally:
+        await drop_postgres_database(url)
