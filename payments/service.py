@@ -214,13 +214,11 @@ class PaymentService:
         busy = await self._waiting_payment(payment)
         if busy is not None:
             raise PaymentInProgress(busy)
-        now = self.clock()
-        won = await Payment.filter(id=payment_id, status=S.CREATED).update(
-            status=S.PUSHING, pushed_at=now, updated_at=now
-        )
-        if not won:
+        if not await self._claim_push(payment):
+            busy = await self._waiting_payment(payment)
+            if busy is not None:
+                raise PaymentInProgress(busy)
             return await Payment.get(id=payment_id)
-        await self._event(None, payment, EventKind.PUSH_REQUESTED, S.CREATED, S.PUSHING)
         try:
             accepted = await self.gateway.stk_push(
                 phone=payment.phone,
@@ -242,6 +240,23 @@ class PaymentService:
             logger.exception("payment #%d: unexpected error during STK push", payment.id)
             return await self._push_unknown(payment, {"error": type(exc).__name__})
         return await self._push_accepted(payment, accepted)
+
+    async def _claim_push(self, payment: Payment) -> bool:
+        """created -> pushing; False when another caller (or another waiting payment) won."""
+        now = self.clock()
+        try:
+            async with in_transaction() as conn:
+                won = await (
+                    Payment.filter(id=payment.id, status=S.CREATED)
+                    .using_db(conn)
+                    .update(status=S.PUSHING, pushed_at=now, updated_at=now)
+                )
+                if won:
+                    await self._event(conn, payment, EventKind.PUSH_REQUESTED, S.CREATED, S.PUSHING)
+        except IntegrityError:
+            # migrations/0002: the customer or phone already has a payment waiting.
+            return False
+        return bool(won)
 
     async def cancel_draft(self, payment_id: int, *, user_id: int) -> Payment:
         """Cancel a draft the user backed out of; any other status is returned unchanged."""

@@ -127,3 +127,18 @@ async def test_temporary_database_is_isolated_and_removed() -> None:
             assert await Payment.all().count() == 0
             assert second.url != first.url
         assert await Payment.all().count() == 1
+
+
+async def test_database_allows_one_waiting_payment_per_user_and_phone(db: TestDatabase) -> None:
+    await _payment(user_id=1, phone="254711000000", status=PaymentStatus.PENDING)
+    with pytest.raises(IntegrityError):
+        await _payment(user_id=1, phone="254722000000", status=PaymentStatus.UNKNOWN)
+    with pytest.raises(IntegrityError):
+        await _payment(user_id=2, phone="254711000000", status=PaymentStatus.PUSHING)
+    # Drafts, finished and flagged payments do not count.
+    await _payment(user_id=1, phone="254711000000", status=PaymentStatus.CREATED)
+    await _payment(user_id=1, phone="254711000000", status=PaymentStatus.PAID)
+    await _payment(
+        user_id=1, phone="254711000000", status=PaymentStatus.PENDING, flagged_reason="x"
+    )
+    assert await Payment.filter(user_id=1).count() == 4

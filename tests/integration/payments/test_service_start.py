@@ -286,3 +286,33 @@ async def test_push_limit_per_hour(db: TestDatabase) -> None:
     assert (await start(service, user_id=8, phone="0722000000")).status is S.PENDING
     clock.advance(30 * 60)
     assert (await start(service)).status is S.PENDING
+
+
+async def test_two_drafts_pushed_at_once_make_one_prompt(db: TestDatabase) -> None:
+    gateway = FakeGateway()
+    service = make_service(gateway)
+    first = await service.create_payment(
+        user_id=7, chat_id=7, language="en", amount=100, phone="0712345678"
+    )
+    # What two racing /pay requests can leave behind: two drafts of one customer.
+    second = await Payment.create(
+        user_id=7,
+        chat_id=7,
+        amount=200,
+        phone="254712345678",
+        account_reference="x",
+        status=S.CREATED,
+        created_at=first.created_at,
+        updated_at=first.created_at,
+    )
+    outcomes = await asyncio.gather(
+        service.push(first.id, user_id=7),
+        service.push(second.id, user_id=7),
+        return_exceptions=True,
+    )
+    assert len(gateway.pushes) == 1
+    refused = [o for o in outcomes if isinstance(o, PaymentInProgress)]
+    pushed = [o for o in outcomes if isinstance(o, Payment)]
+    assert len(refused) == 1 and len(pushed) == 1
+    assert pushed[0].status is S.PENDING
+    assert refused[0].existing.id == pushed[0].id
