@@ -1,0 +1,50 @@
+"""The figures the reliability suite reports: payments driven, faults injected, losses, duplicates.
+
+Tests add to one process-wide `FIGURES`; `conftest.py` prints it at the end of the run. A test
+that counts a loss or a duplicate also fails on its own assertion, so the printed zeros are
+backed by assertions, not just by this tally.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Figures:
+    payments: Counter[str] = field(default_factory=Counter)  # per test family
+    faults: Counter[str] = field(default_factory=Counter)  # per fault kind
+    lost: int = 0
+    duplicates: int = 0
+
+    def drove(self, family: str, count: int = 1) -> None:
+        self.payments[family] += count
+
+    def injected(self, fault: str, count: int = 1) -> None:
+        self.faults[fault] += count
+
+    def delivered(self, expected: dict[int, int], actual: dict[int, int]) -> None:
+        """Compare messages owed per chat with messages delivered per chat."""
+        for chat, owed in expected.items():
+            got = actual.get(chat, 0)
+            self.lost += max(0, owed - got)
+            self.duplicates += max(0, got - owed)
+
+    def render(self) -> list[str]:
+        lines = [
+            f"payments driven: {sum(self.payments.values())} "
+            + "("
+            + ", ".join(f"{k} {v}" for k, v in sorted(self.payments.items()))
+            + ")",
+            f"faults injected: {sum(self.faults.values())} "
+            + "("
+            + ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items()))
+            + ")",
+            f"messages lost: {self.lost}",
+            f"duplicate messages sent: {self.duplicates}",
+        ]
+        return lines
+
+
+FIGURES = Figures()
