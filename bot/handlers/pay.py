@@ -224,7 +224,9 @@ async def _confirm(update: Update, context: BotContext, phone: str) -> int:
         return _finish(context)
     draft["payment_id"] = payment.id
     merchant = context.settings.merchant_name
-    await _reply(update, t(lang, "preparing"), reply_markup=_no_keyboard())
+    # A message of its own to take the share-number keyboard away: a message can carry either
+    # a reply keyboard change or inline buttons, and the confirmation needs the buttons.
+    await _reply(update, t(lang, "preparing", phone=mask_phone(phone)), reply_markup=_no_keyboard())
     await _reply(
         update,
         views.confirmation_text(lang, payment, merchant),

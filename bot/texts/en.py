@@ -66,7 +66,7 @@ TEXTS: dict[str, str] = {
     "btn_confirm": "✅ Confirm",
     "btn_cancel": "✖ Cancel",
     "btn_try_again": "🔁 Try again",
-    "preparing": "One moment…",
+    "preparing": "Number {phone} ✓",
     "check_phone": (
         "Check your phone and enter your M-Pesa PIN to pay {amount} to {merchant}.\n"
         "I will tell you here as soon as M-Pesa answers."

@@ -65,7 +65,7 @@ TEXTS: dict[str, str] = {
     "btn_confirm": "✅ Thibitisha",
     "btn_cancel": "✖ Ghairi",
     "btn_try_again": "🔁 Jaribu tena",
-    "preparing": "Subiri kidogo…",
+    "preparing": "Namba {phone} ✓",
     "check_phone": (
         "Angalia simu yako na uweke PIN yako ya M-Pesa ili kulipa {amount} kwa {merchant}.\n"
         "Nitakujulisha hapa mara M-Pesa itakapojibu."
