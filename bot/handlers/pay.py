@@ -15,11 +15,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -254,22 +257,31 @@ async def confirm_pressed(update: Update, context: BotContext) -> int:
     merchant = context.settings.merchant_name
     # The message says "check your phone" before the push, so the notifier's later edit
     # (paid / failed) can never be overwritten by this handler.
-    await query.edit_message_text(
-        t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
-    )
+    await _edit(query, t(lang, "check_phone", amount=money(payment.amount), merchant=merchant))
     await context.payments.set_status_message(payment.id, query.message.message_id)
     try:
         payment = await context.payments.push(payment.id, user_id=_user_id(update))
     except PushLimitExceeded as exc:
-        await query.edit_message_text(_limit_text(lang, exc))
+        await _edit(query, _limit_text(lang, exc))
         return _finish(context)
     except PaymentInProgress as exc:
-        await query.edit_message_text(_busy_text(lang, exc.existing, _user_id(update)))
+        await _edit(query, _busy_text(lang, exc.existing, _user_id(update)))
         return _finish(context)
     if payment.status == PaymentStatus.PUSH_FAILED:
         text, markup = views.outcome_text("push_failed", lang, payment, merchant)
-        await query.edit_message_text(text, reply_markup=markup)
+        await _edit(query, text, markup)
     return _finish(context)
+
+
+async def _edit(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the status message; "not modified" means a concurrent tap already showed this."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 async def cancel_pressed(update: Update, context: BotContext) -> int:
@@ -282,7 +294,7 @@ async def cancel_pressed(update: Update, context: BotContext) -> int:
     await query.answer()
     if payment.status == PaymentStatus.CREATED:
         await context.payments.cancel_draft(payment.id, user_id=_user_id(update))
-        await query.edit_message_text(t(lang, "cancelled"))
+        await _edit(query, t(lang, "cancelled"))
     else:
         await query.edit_message_reply_markup(None)
     return _finish(context)

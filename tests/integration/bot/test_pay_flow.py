@@ -70,6 +70,9 @@ async def test_double_tapped_confirm_pushes_once(bot: BotHarness, customer: Fake
     assert (await bot.service.get(payment.id)).status == PaymentStatus.PENDING
     answers = [a.get("text") for a in bot.fake.answers()]
     assert "Already sent: check your phone for the M-Pesa prompt." in answers
+    # No error reached the customer, and the message shows the prompt is on its way.
+    assert not any("went wrong" in text for text in bot.fake.texts(customer.id))
+    assert bot.fake.last(customer.id).text.startswith("Check your phone")
 
 
 async def test_second_pay_while_one_is_pending_is_refused_with_its_details(
