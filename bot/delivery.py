@@ -13,6 +13,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
+#: Give up after this many failed attempts (about half an hour of backoff): a message about a
+#: payment that arrives hours late is more confusing than none, and /history still shows it.
+MAX_ATTEMPTS = 12
 
 # Bad requests that will never succeed for this chat: stop, do not retry forever.
 _GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
@@ -35,6 +38,16 @@ def backoff(attempt: int) -> float:
 
 
 def classify(exc: TelegramError, *, attempt: int) -> Decision:
+    """`attempt` counts this one (1 for the first try)."""
+    decision = _classify(exc, attempt)
+    if decision.action == "retry" and attempt >= MAX_ATTEMPTS:
+        return Decision(
+            "undeliverable", 0.0, f"gave up after {attempt} attempts: {decision.reason}"
+        )
+    return decision
+
+
+def _classify(exc: TelegramError, attempt: int) -> Decision:
     reason = f"{type(exc).__name__}: {exc.message}"[:200]
     if isinstance(exc, RetryAfter):
         return Decision("retry", _seconds(exc), reason)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.delivery import BACKOFF_CAP_SECONDS, backoff, classify
+from bot.delivery import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, backoff, classify
 
 
 def test_flood_control_waits_as_told() -> None:
@@ -34,7 +34,15 @@ def test_not_modified_means_already_shown() -> None:
 
 @pytest.mark.parametrize("exc", [NetworkError("Bad Gateway"), TimedOut()])
 def test_network_trouble_backs_off_exponentially_with_a_cap(exc: Exception) -> None:
-    delays = [classify(exc, attempt=n).delay for n in (1, 2, 3, 20)]  # type: ignore[arg-type]
+    delays = [classify(exc, attempt=n).delay for n in (1, 2, 3, 11)]  # type: ignore[arg-type]
     assert delays[:3] == [2.0, 4.0, 8.0]
     assert delays[3] == BACKOFF_CAP_SECONDS
     assert backoff(0) == 2.0
+
+
+@pytest.mark.parametrize("exc", [NetworkError("Bad Gateway"), RetryAfter(timedelta(seconds=5))])
+def test_retries_are_not_forever(exc: Exception) -> None:
+    assert classify(exc, attempt=MAX_ATTEMPTS - 1).action == "retry"  # type: ignore[arg-type]
+    final = classify(exc, attempt=MAX_ATTEMPTS)  # type: ignore[arg-type]
+    assert final.action == "undeliverable"
+    assert final.reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
