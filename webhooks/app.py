@@ -32,6 +32,7 @@ def create_app(
     *,
     daraja_transport: httpx.AsyncBaseTransport | None = None,
     telegram_request: BaseRequest | None = None,
+    telegram_updates_request: BaseRequest | None = None,
     telegram_mode: TelegramMode = "webhook",
     register_webhook: bool = False,
     run_migrations: bool = False,
@@ -42,7 +43,8 @@ def create_app(
 
     `daraja_transport` replaces the network under the Daraja client (default: the in-process
     emulator in emulator mode, else real HTTP); `telegram_request` replaces PTB's (e.g.
-    `FakeTelegram.request()`). `telegram_mode="polling"` fetches updates with getUpdates instead
+    `FakeTelegram.request()`; `telegram_updates_request` the one getUpdates uses, for polling).
+    `telegram_mode="polling"` fetches updates with getUpdates instead
     of the webhook; `register_webhook` calls setWebhook at start-up (`serve`). Migrations are
     for `run` and `demo`; in production the release phase runs them.
     """
@@ -54,6 +56,7 @@ def create_app(
         await runtime.start(
             daraja_transport=daraja_transport,
             telegram_request=telegram_request,
+            telegram_updates_request=telegram_updates_request,
             run_migrations=run_migrations,
             run_workers=run_workers,
             register_webhook=register_webhook,

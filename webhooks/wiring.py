@@ -133,6 +133,7 @@ class Runtime:
         *,
         daraja_transport: httpx.AsyncBaseTransport | None = None,
         telegram_request: BaseRequest | None = None,
+        telegram_updates_request: BaseRequest | None = None,
         run_migrations: bool = False,
         run_workers: bool = True,
         register_webhook: bool = False,
@@ -143,6 +144,7 @@ class Runtime:
             await self._start(
                 daraja_transport=daraja_transport,
                 telegram_request=telegram_request,
+                telegram_updates_request=telegram_updates_request,
                 run_migrations=run_migrations,
                 run_workers=run_workers,
                 register_webhook=register_webhook,
@@ -157,6 +159,7 @@ class Runtime:
         *,
         daraja_transport: httpx.AsyncBaseTransport | None,
         telegram_request: BaseRequest | None,
+        telegram_updates_request: BaseRequest | None,
         run_migrations: bool,
         run_workers: bool,
         register_webhook: bool,
@@ -196,6 +199,7 @@ class Runtime:
             settings,
             BotServices(payments=self.service, outbox=self.outbox, owner=owner),
             request=telegram_request,
+            get_updates_request=telegram_updates_request,
             updater=self.telegram_mode == "polling",
         )
         await self._start_telegram(register_webhook)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeUser
+from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.texts import t
 from tests.integration.webhooks.conftest import WEBHOOK_SECRET, Service, ServiceFactory
 
@@ -76,3 +76,20 @@ async def test_bad_bodies_are_400(service: Service, content: bytes, content_type
 async def test_get_is_not_allowed(service: Service) -> None:
     response = await service.client.get("/telegram/webhook", headers={HEADER: WEBHOOK_SECRET})
     assert response.status_code == 405
+
+
+async def test_polling_mode_deletes_the_webhook_and_answers_polled_updates(
+    make_service: ServiceFactory, fake_telegram: FakeTelegram, customer: FakeUser
+) -> None:
+    fake_telegram.webhook_url = "https://old.example/telegram/webhook"
+    kwargs = {"telegram_mode": "polling", "telegram_updates_request": fake_telegram.request()}
+    async with make_service(app_kwargs=kwargs) as service:
+        fake_telegram.enqueue(fake_telegram.command(customer, "pay"))
+        expected = t("en", "ask_amount", merchant=service.settings.merchant_name)
+        for _ in range(500):  # up to 10 s
+            if fake_telegram.texts(customer.id) == [expected]:
+                break
+            await asyncio.sleep(0.02)
+        assert fake_telegram.texts(customer.id) == [expected]
+    assert fake_telegram.webhook_url == ""
+    assert fake_telegram.calls_to("deleteWebhook")
