@@ -155,7 +155,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             url = f"sqlite://{workdir / 'bench.sqlite3'}"
             runs.append(await run_service("SQLite", url, args, workdir))
         if "postgres" in args.databases:
-            if not postgres_available():
+            if not await postgres_available():
                 print("PostgreSQL on 127.0.0.1:5432 does not answer: skipping it", file=sys.stderr)
             else:
                 async with throwaway_postgres() as url:

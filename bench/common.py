@@ -83,6 +83,8 @@ def machine_info() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        # Other work on the machine skews every figure: a load near the core count says so.
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -303,17 +305,15 @@ async def throwaway_postgres(prefix: str = "lipabot_bench") -> AsyncIterator[str
             await admin.close()
 
 
-def postgres_available() -> bool:
-    async def probe() -> bool:
-        import asyncpg
+async def postgres_available() -> bool:
+    """Whether the local PostgreSQL server answers (the benches fall back to SQLite if not)."""
+    import asyncpg
 
-        try:
-            conn = await asyncpg.connect(
-                POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=3
-            )
-        except (OSError, asyncpg.PostgresError, TimeoutError):
-            return False
-        await conn.close()
-        return True
-
-    return asyncio.run(probe())
+    try:
+        conn = await asyncpg.connect(
+            POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=3
+        )
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True

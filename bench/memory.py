@@ -125,7 +125,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lipabot-bench-") as tmp:
         workdir = Path(tmp)
         try:
-            if args.database == "postgres" and postgres_available():
+            if args.database == "postgres" and await postgres_available():
                 label = "PostgreSQL"
                 async with throwaway_postgres() as url:
                     figures = await measure(args, url, workdir)

@@ -1,8 +1,9 @@
 """Where the callback path spends its CPU: the service under pyinstrument, fed callbacks.
 
-The service (`python -m bot serve`) runs under `pyinstrument` on a throwaway PostgreSQL database
-(SQLite when PostgreSQL does not answer) and takes the same callback load as `bench.callbacks`;
-on SIGTERM uvicorn shuts down cleanly and pyinstrument writes its session. From that session the
+The service (`python -m bot serve`) runs under pyinstrument (`bench/profiled_serve.py`) on a
+throwaway PostgreSQL database (SQLite when PostgreSQL does not answer) and takes the same
+callback load as `bench.callbacks`;
+on SIGTERM uvicorn shuts down cleanly and the wrapper saves the session. From that session the
 script prints the share of CPU samples per package (our code, tortoise, asyncpg, uvicorn/h11,
 starlette, logging, python-telegram-bot, ...) and the functions with the most own time, and
 writes the full call tree to `bench/results/profile-<timestamp>.txt`.
@@ -40,11 +41,10 @@ from bench.common import (
     write_results,
 )
 from bench.seed import counts_in_child, seed_in_child
-from bench.service import fake_telegram, loadgen, service_env
+from bench.service import fake_telegram, loadgen, serve_command, service_env
 
 #: Path fragments that name a package in a profile (first match wins; order matters).
 PACKAGES = (
-    ("/selectors.py", "idle: waiting for I/O (epoll)"),
     ("/payments/", "lipabot payments/"),
     ("/webhooks/", "lipabot webhooks/"),
     ("/daraja/", "lipabot daraja/"),
@@ -84,7 +84,8 @@ def shares(stats: pstats.Stats) -> tuple[dict[str, float], list[dict[str, Any]]]
     functions = []
     for (filename, line, name), row in stats.stats.items():  # type: ignore[attr-defined]
         tottime = row[2]
-        own[package_of(filename)] += tottime
+        idle = "poll" in name and (filename.startswith("<") or "selectors" in filename)
+        own["idle: waiting for I/O (epoll)" if idle else package_of(filename)] += tottime
         functions.append((tottime, filename, line, name))
     total = sum(own.values()) or 1.0
     by_package = {name: round(100 * t / total, 1) for name, t in own.most_common()}
@@ -136,14 +137,10 @@ async def profile(args: argparse.Namespace, database_url: str, workdir: Path) ->
             [
                 sys.executable,
                 "-m",
-                "pyinstrument",
-                "-r",
-                "pyisession",
-                "-o",
+                "bench.profiled_serve",
                 str(session),
-                "-m",
-                "bot",
-                "serve",
+                # The serve command without its interpreter: `-m bot serve` by default.
+                *serve_command()[1:],
             ],
             service_env(database_url, port, telegram_url),
             workdir / "serve-profiled.log",
@@ -185,7 +182,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lipabot-bench-") as tmp:
         workdir = Path(tmp)
         try:
-            if args.database == "postgres" and postgres_available():
+            if args.database == "postgres" and await postgres_available():
                 async with throwaway_postgres() as url:
                     figures = await profile(args, url, workdir)
                 figures["database"] = "PostgreSQL"

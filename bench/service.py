@@ -42,8 +42,14 @@ def service_env(database_url: str, port: int, telegram_url: str, **extra: str) -
     )
 
 
+def serve_command() -> list[str]:
+    """`python -m bot serve`, or `LIPABOT_BENCH_SERVE_CMD` (to compare another way to run it)."""
+    custom = os.environ.get("LIPABOT_BENCH_SERVE_CMD", "").split()
+    return custom or [sys.executable, "-m", "bot", "serve"]
+
+
 def start_service(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    return spawn([sys.executable, "-m", "bot", "serve"], env, log_path)
+    return spawn(serve_command(), env, log_path)
 
 
 @contextlib.asynccontextmanager
