@@ -51,7 +51,7 @@ async def telegram_webhook(request: Request) -> Response:
         return _answer(runtime, 400, "bad body", "not a Telegram update")
     try:
         update = Update.de_json(data, application.bot)
-    except (KeyError, TypeError, ValueError) as exc:
+    except Exception as exc:  # whatever PTB's parser chokes on is a bad body
         log.warning("unreadable Telegram update %s: %s", data.get("update_id"), type(exc).__name__)
         return _answer(runtime, 400, "bad body", "not a Telegram update")
     await application.update_queue.put(update)
