@@ -1,17 +1,18 @@
-"""The payments service: start a payment, apply M-Pesa's answer once, reconcile, expire, look up.
+"""The payments service: start a payment, apply M-Pesa's answer once, reconcile, expire.
 
 Every status change is a conditional update (`filter(id=..., status=old).update(...)` returns
 the rows changed), so double taps, duplicate callbacks and two running instances produce one
 move. The move, its audit event and the customer's outbox message are written in one
-transaction: a crash can lose neither the message nor the reason for it.
+transaction (`payments.journal`): a crash can lose neither the message nor the reason for it.
+What a result does is decided in `payments.results`; read-only views live in `payments.lookups`.
 
-Decisions worth knowing (see also README "Reliability"):
+Decisions worth knowing (see also README "Payment states and reliability"):
 
 * A user's own `created` drafts are superseded (cancelled) when they start a new payment, and
   anyone's draft older than `DRAFT_TTL` no longer blocks the phone: an abandoned confirmation
   never locks a customer out.
 * A push that timed out (`TimedOut`, maybe processed) is never repeated: the payment becomes
-  `unknown` and waits for a callback, a query, or expiry.
+  `unknown` and waits for a callback (matched by phone and amount if need be), or expiry.
 * A success whose amount differs from what we asked, or whose receipt already belongs to another
   payment, is not marked paid: the payment keeps its status with `flagged_reason` set, stops
   being reconciled or expired, no longer blocks the customer, and every admin gets an alert.
@@ -25,9 +26,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -35,19 +34,24 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from daraja.errors import DarajaError, InvalidRequest, RateLimited, SubscriberLocked
-from daraja.timestamps import NAIROBI, now_utc
-from daraja.types import Outcome, StkResult
+from daraja.timestamps import now_utc
+from daraja.types import PushAccepted, StkResult
 from payments.errors import InvalidPhone, PaymentInProgress, PaymentNotFound, PushLimitExceeded
-from payments.models import (
-    EventKind,
-    Notification,
-    NotificationKind,
-    Payment,
-    PaymentEvent,
-)
+from payments.journal import alert_admins, notify_customer, record_event
+from payments.lookups import WAITING_STATES, DaySummary, PaymentLookups
+from payments.models import EventKind, NotificationKind, Payment, PaymentEvent
 from payments.ports import Gateway
+from payments.results import ApplyKind, ApplyResult, PaymentFacts, Plan, decide, event_detail
 from payments.rules import PaymentRules, mask_phone, normalize_phone, parse_amount
 from payments.states import OPEN_STATES, RECONCILABLE_STATES, PaymentStatus
+
+__all__ = [
+    "WAITING_STATES",
+    "ApplyKind",
+    "ApplyResult",
+    "DaySummary",
+    "PaymentService",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,77 +59,16 @@ S = PaymentStatus
 
 #: A draft (confirmation not yet tapped) older than this no longer blocks anyone.
 DRAFT_TTL = timedelta(minutes=5)
-#: States in which Daraja has (or may have) a prompt out for the payment.
-WAITING_STATES = frozenset({S.PUSHING, S.PENDING, S.UNKNOWN})
 #: The longest pause between two queries of one payment.
 MAX_CHECK_INTERVAL_SECONDS = 600.0
 #: How long a reconciler instance holds a payment it is querying.
 RECONCILE_LEASE_SECONDS = 60.0
-#: How far back a success callback for an unknown CheckoutRequestID may match a push that
-#: timed out (we never learnt its CheckoutRequestID).
+#: How far back a success callback for an unknown CheckoutRequestID may match a push whose
+#: answer we never got (so we never learnt its CheckoutRequestID).
 ORPHAN_MATCH_WINDOW = timedelta(hours=24)
 
 
-class ApplyKind(StrEnum):
-    """What `apply_result` did with a result."""
-
-    APPLIED = "applied"  # the payment moved to the result's status
-    DUPLICATE = "duplicate"  # the same answer again: nothing changed
-    CONFLICT = "conflict"  # a different answer after a final one: recorded only
-    LATE_RESULT = "late_result"  # a non-success answer after we expired it: recorded only
-    DETAILS = "details"  # receipt details for a payment a query already settled
-    AMOUNT_MISMATCH = "amount_mismatch"
-    RECEIPT_CONFLICT = "receipt_conflict"
-    NOT_FINAL = "not_final"  # an answer that settles nothing (Outcome.UNKNOWN)
-    UNKNOWN_CHECKOUT = "unknown_checkout"
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
-    kind: ApplyKind
-    payment: Payment | None
-
-
-@dataclass(frozen=True, slots=True)
-class DaySummary:
-    day: date
-    counts: dict[str, int]
-    total_received: int
-    success_rate: float | None
-    pending_now: int
-    last_callback_at: datetime | None
-
-
-_OUTCOME_STATUS: dict[Outcome, PaymentStatus] = {
-    Outcome.PAID: S.PAID,
-    Outcome.FAILED: S.FAILED,
-    Outcome.CANCELLED: S.CANCELLED,
-    Outcome.EXPIRED: S.EXPIRED,
-}
-_STATUS_NOTICE: dict[PaymentStatus, NotificationKind] = {
-    S.PAID: NotificationKind.PAID,
-    S.FAILED: NotificationKind.FAILED,
-    S.CANCELLED: NotificationKind.CANCELLED,
-    S.EXPIRED: NotificationKind.EXPIRED,
-}
-_SETTLED_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED})
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """One decision about a result: the conditional update and what goes with it."""
-
-    kind: ApplyKind
-    expect: dict[str, Any]  # extra WHERE conditions beyond id
-    changes: dict[str, Any]  # the UPDATE; empty = no update, only the event
-    event: str
-    to_status: PaymentStatus | None = None
-    notify: NotificationKind | None = None
-    alert: str | None = None  # admin alert topic
-    alert_detail: dict[str, Any] | None = None
-
-
-class PaymentService:
+class PaymentService(PaymentLookups):
     """The only code that changes payments."""
 
     def __init__(
@@ -162,7 +105,7 @@ class PaymentService:
         """A draft payment (status `created`) after every rule passed; nothing sent yet."""
         value = parse_amount(amount, self.rules)
         msisdn = normalize_phone(phone)
-        now = self.clock()
+        now = self.now()
         await self._retire_drafts(user_id, msisdn, now)
         existing = await self._open_payment(user_id, msisdn, now)
         if existing is not None:
@@ -243,7 +186,7 @@ class PaymentService:
 
     async def _claim_push(self, payment: Payment) -> bool:
         """created -> pushing; False when another caller (or another waiting payment) won."""
-        now = self.clock()
+        now = self.now()
         try:
             async with in_transaction() as conn:
                 won = await (
@@ -261,7 +204,7 @@ class PaymentService:
     async def cancel_draft(self, payment_id: int, *, user_id: int) -> Payment:
         """Cancel a draft the user backed out of; any other status is returned unchanged."""
         payment = await self._owned(payment_id, user_id)
-        now = self.clock()
+        now = self.now()
         async with in_transaction() as conn:
             moved = await (
                 Payment.filter(id=payment_id, status=S.CREATED)
@@ -283,10 +226,20 @@ class PaymentService:
             payment = await self._match_orphan(result)
         if payment is None:
             await self._unknown_checkout(result)
-            return ApplyResult(ApplyKind.UNKNOWN_CHECKOUT, None)
+            # The push may have stored this CheckoutRequestID meanwhile, and its replay of
+            # early callbacks may have looked before our event existed: look once more.
+            payment = await Payment.get_or_none(checkout_request_id=result.checkout_request_id)
+            if payment is None:
+                return ApplyResult(ApplyKind.UNKNOWN_CHECKOUT, None)
+            await self._adopt_early_events(result.checkout_request_id, payment.id)
         # A lost race (another caller moved the row first) means: re-read and decide again.
         for _ in range(5):
-            plan = await self._plan(payment, result)
+            receipt_taken = False
+            if result.receipt:
+                receipt_taken = await self._receipt_taken(result.receipt, payment.id)
+            plan = decide(
+                PaymentFacts.of(payment), result, receipt_taken=receipt_taken, now=self.now()
+            )
             if await self._execute(payment, result, plan):
                 fresh = await Payment.get(id=payment.id)
                 self._log_apply(fresh, result, plan)
@@ -294,146 +247,9 @@ class PaymentService:
             payment = await Payment.get(id=payment.id)
         raise RuntimeError(f"payment #{payment.id}: result kept racing; giving up")
 
-    async def _plan(self, payment: Payment, result: StkResult) -> _Plan:
-        outcome = result.outcome
-        status = payment.status
-        if payment.flagged_reason:
-            return self._repeat_or_conflict(payment, result)
-        if status in RECONCILABLE_STATES:
-            if outcome is Outcome.PAID:
-                return await self._plan_success(payment, result, S.PAID, NotificationKind.PAID)
-            target = _OUTCOME_STATUS.get(outcome)
-            if target is None:
-                return _Plan(ApplyKind.NOT_FINAL, {}, {}, EventKind.LATE_RESULT)
-            return self._plan_move(payment, result, target, _STATUS_NOTICE[target])
-        if status is S.EXPIRED:
-            if outcome is Outcome.PAID:
-                return await self._plan_success(payment, result, S.PAID, NotificationKind.LATE_PAID)
-            if payment.result_code is None:
-                # We expired it ourselves; Daraja's reason is worth keeping, not announcing.
-                return _Plan(
-                    ApplyKind.LATE_RESULT,
-                    {"status": S.EXPIRED, "result_code__isnull": True},
-                    _result_fields(result),
-                    EventKind.LATE_RESULT,
-                )
-            return self._repeat_or_conflict(payment, result)
-        if status is S.PAID and outcome is Outcome.PAID:
-            return await self._plan_paid_again(payment, result)
-        if status in (S.FAILED, S.CANCELLED) and outcome is Outcome.PAID:
-            # Money moved after we told the customer it did not: a person must look at it.
-            return _Plan(
-                ApplyKind.CONFLICT,
-                {},
-                {},
-                EventKind.CONFLICT,
-                alert="paid_after_final",
-                alert_detail=_alert_detail(result),
-            )
-        return self._repeat_or_conflict(payment, result)
-
-    def _plan_move(
-        self,
-        payment: Payment,
-        result: StkResult,
-        target: PaymentStatus,
-        notify: NotificationKind,
-        extra: dict[str, Any] | None = None,
-    ) -> _Plan:
-        changes = {
-            **_result_fields(result),
-            **(extra or {}),
-            "status": target,
-            "completed_at": self.clock(),
-            "next_check_at": None,
-        }
-        return _Plan(
-            ApplyKind.APPLIED,
-            {"status": payment.status, "flagged_reason__isnull": True},
-            changes,
-            result.source,
-            to_status=target,
-            notify=notify,
-        )
-
-    async def _plan_success(
-        self,
-        payment: Payment,
-        result: StkResult,
-        target: PaymentStatus,
-        notify: NotificationKind,
-    ) -> _Plan:
-        if result.receipt and await self._receipt_taken(result.receipt, payment.id):
-            return self._plan_flag(payment, result, "receipt_conflict", store_receipt=False)
-        if result.amount is not None and result.amount != payment.amount:
-            return self._plan_flag(payment, result, "amount_mismatch", store_receipt=True)
-        return self._plan_move(payment, result, target, notify, _success_fields(result))
-
-    def _plan_flag(
-        self, payment: Payment, result: StkResult, reason: str, *, store_receipt: bool
-    ) -> _Plan:
-        changes: dict[str, Any] = {
-            **_result_fields(result),
-            "flagged_reason": reason,
-            "next_check_at": None,
-        }
-        if store_receipt:
-            changes.update(_success_fields(result))
-        kind = ApplyKind(reason)
-        return _Plan(
-            kind,
-            {"status": payment.status, "flagged_reason__isnull": True},
-            changes,
-            EventKind(reason),
-            alert=reason,
-            alert_detail={**_alert_detail(result), "expected_amount": payment.amount},
-        )
-
-    async def _plan_paid_again(self, payment: Payment, result: StkResult) -> _Plan:
-        if not result.receipt or result.receipt == payment.receipt:
-            return _Plan(ApplyKind.DUPLICATE, {}, {}, EventKind.DUPLICATE)
-        if payment.receipt is not None:
-            return _Plan(
-                ApplyKind.CONFLICT,
-                {},
-                {},
-                EventKind.CONFLICT,
-                alert="second_receipt",
-                alert_detail=_alert_detail(result),
-            )
-        # A query settled it (queries carry no receipt); the callback brings the details.
-        if await self._receipt_taken(result.receipt, payment.id):
-            return _Plan(
-                ApplyKind.RECEIPT_CONFLICT,
-                {"status": S.PAID, "flagged_reason__isnull": True},
-                {"flagged_reason": "receipt_conflict"},
-                EventKind.RECEIPT_CONFLICT,
-                alert="receipt_conflict",
-                alert_detail=_alert_detail(result),
-            )
-        changes = _success_fields(result)
-        alert = None
-        if result.amount is not None and result.amount != payment.amount:
-            changes["flagged_reason"] = "amount_mismatch"
-            alert = "amount_mismatch"
-        return _Plan(
-            ApplyKind.DETAILS,
-            {"status": S.PAID, "receipt__isnull": True},
-            changes,
-            EventKind.DETAILS,
-            alert=alert,
-            alert_detail={**_alert_detail(result), "expected_amount": payment.amount},
-        )
-
-    @staticmethod
-    def _repeat_or_conflict(payment: Payment, result: StkResult) -> _Plan:
-        if payment.result_code == result.result_code:
-            return _Plan(ApplyKind.DUPLICATE, {}, {}, EventKind.DUPLICATE)
-        return _Plan(ApplyKind.CONFLICT, {}, {}, EventKind.CONFLICT)
-
-    async def _execute(self, payment: Payment, result: StkResult, plan: _Plan) -> bool:
+    async def _execute(self, payment: Payment, result: StkResult, plan: Plan) -> bool:
         """Run a plan in one transaction; False when the row changed under us."""
-        now = self.clock()
+        now = self.now()
         try:
             async with in_transaction() as conn:
                 if plan.changes:
@@ -450,15 +266,17 @@ class PaymentService:
                     plan.event,
                     payment.status,
                     plan.to_status,
-                    _result_detail(result, plan),
+                    event_detail(result, plan),
                     raw=result.raw,
                     source=result.source,
                     checkout_request_id=result.checkout_request_id,
                 )
                 if plan.notify is not None:
-                    await self._notify_customer(conn, payment, plan.notify, now)
+                    await notify_customer(conn, payment, plan.notify, at=now)
                 if plan.alert is not None:
-                    await self._alert_admins(conn, payment, plan.alert, plan.alert_detail, now)
+                    await alert_admins(
+                        conn, payment, self.admin_chat_ids, plan.alert, plan.alert_detail, at=now
+                    )
         except IntegrityError:
             # The receipt went to another payment between our check and our update, or the
             # same alert already exists: decide again from the stored state.
@@ -500,7 +318,7 @@ class PaymentService:
         self, owner: str, limit: int = 50, *, lease_seconds: float = RECONCILE_LEASE_SECONDS
     ) -> int:
         """Query every due waiting payment this owner manages to lease; returns how many."""
-        now = self.clock()
+        now = self.now()
         due = Payment.filter(
             status__in=list(RECONCILABLE_STATES),
             next_check_at__lte=now,
@@ -544,7 +362,7 @@ class PaymentService:
 
     async def expire_overdue(self) -> int:
         """Give up on payments with no final answer after `payment_timeout_seconds`."""
-        now = self.clock()
+        now = self.now()
         cutoff = now - timedelta(seconds=self.rules.payment_timeout_seconds)
         await self._unstick_pushes(cutoff, now)
         overdue = await Payment.filter(
@@ -572,7 +390,7 @@ class PaymentService:
                     S.EXPIRED,
                     {"after_seconds": self.rules.payment_timeout_seconds},
                 )
-                await self._notify_customer(conn, payment, NotificationKind.EXPIRED, now)
+                await notify_customer(conn, payment, NotificationKind.EXPIRED, at=now)
             expired += 1
             logger.info("payment #%d expired without a final answer", payment.id)
         return expired
@@ -592,92 +410,6 @@ class PaymentService:
                     await self._event(
                         conn, payment, EventKind.PUSH_UNKNOWN, S.PUSHING, S.UNKNOWN, {"stuck": True}
                     )
-
-    # -------------------------------------------------------------------------- lookups
-
-    async def get(self, payment_id: int) -> Payment:
-        """The payment, or `PaymentNotFound`."""
-        payment = await Payment.get_or_none(id=payment_id)
-        if payment is None:
-            raise PaymentNotFound(payment_id)
-        return payment
-
-    async def find(self, ref: str) -> Payment | None:
-        """By id (`42`, `#42`), CheckoutRequestID, M-Pesa receipt, or phone (latest)."""
-        text = str(ref).strip()
-        if not text:
-            return None
-        number = text.removeprefix("#")
-        if number.isascii() and number.isdigit() and len(number) <= 9:
-            found = await Payment.get_or_none(id=int(number))
-            if found is not None:
-                return found
-        found = await Payment.get_or_none(checkout_request_id=text)
-        if found is None and text.isascii() and text.isalnum():
-            found = await Payment.get_or_none(receipt=text.upper())
-        if found is not None:
-            return found
-        try:
-            msisdn = normalize_phone(text)
-        except InvalidPhone:
-            return None
-        return await Payment.filter(phone=msisdn).order_by("-id").first()
-
-    async def recent_for_user(self, user_id: int, limit: int = 5) -> list[Payment]:
-        return await Payment.filter(user_id=user_id).order_by("-id").limit(limit)
-
-    async def recent(self, limit: int = 10) -> list[Payment]:
-        return await Payment.all().order_by("-id").limit(limit)
-
-    async def pending(self) -> list[Payment]:
-        """Payments waiting for M-Pesa's word (pushing, pending, unknown), oldest first."""
-        return await Payment.filter(status__in=list(WAITING_STATES)).order_by("id")
-
-    async def pending_older_than(self, seconds: float) -> list[Payment]:
-        cutoff = self.clock() - timedelta(seconds=seconds)
-        return await Payment.filter(status__in=list(WAITING_STATES), pushed_at__lt=cutoff).order_by(
-            "id"
-        )
-
-    async def timeline(self, payment_id: int) -> list[PaymentEvent]:
-        return await PaymentEvent.filter(payment_id=payment_id).order_by("id")
-
-    async def last_phone_for_user(self, user_id: int) -> str | None:
-        latest = await Payment.filter(user_id=user_id).order_by("-id").first()
-        return latest.phone if latest else None
-
-    async def set_status_message(self, payment_id: int, message_id: int) -> None:
-        """Remember the Telegram message the bot edits in place for this payment."""
-        await Payment.filter(id=payment_id).update(
-            status_message_id=message_id, updated_at=self.clock()
-        )
-
-    async def day_summary(self, day: date | None = None) -> DaySummary:
-        """Counts and money for one Nairobi calendar day (today by default)."""
-        day = day or self.clock().astimezone(NAIROBI).date()
-        # Compared in UTC: SQLite stores aware datetimes as text, so the offsets must match.
-        start = datetime.combine(day, time.min, tzinfo=NAIROBI).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=NAIROBI).astimezone(UTC)
-        rows = await Payment.filter(created_at__gte=start, created_at__lt=end).values_list(
-            "status", "amount", "paid_amount", "flagged_reason"
-        )
-        counts: dict[str, int] = {}
-        total = 0
-        for status, amount, paid_amount, flagged in rows:
-            counts[str(status)] = counts.get(str(status), 0) + 1
-            if status == S.PAID and not flagged:
-                total += paid_amount if paid_amount is not None else amount
-        paid = counts.get(S.PAID, 0)
-        decided = sum(counts.get(s, 0) for s in (*_SETTLED_STATES, S.PUSH_FAILED))
-        last_callback_at = await _last_callback_at()
-        return DaySummary(
-            day=day,
-            counts=counts,
-            total_received=total,
-            success_rate=(paid / decided) if decided else None,
-            pending_now=await Payment.filter(status__in=list(WAITING_STATES)).count(),
-            last_callback_at=last_callback_at,
-        )
 
     # -------------------------------------------------------------------------- internals
 
@@ -744,8 +476,8 @@ class PaymentService:
         wait = (oldest_counting + timedelta(hours=1) - now).total_seconds()
         raise PushLimitExceeded(max(1, math.ceil(wait)))
 
-    async def _push_accepted(self, payment: Payment, accepted: Any) -> Payment:
-        now = self.clock()
+    async def _push_accepted(self, payment: Payment, accepted: PushAccepted) -> Payment:
+        now = self.now()
         ids = {
             "merchant_request_id": accepted.merchant_request_id,
             "checkout_request_id": accepted.checkout_request_id,
@@ -793,7 +525,7 @@ class PaymentService:
         return await Payment.get(id=payment.id)
 
     async def _push_failed(self, payment: Payment, code: str, exc: Exception) -> Payment:
-        now = self.clock()
+        now = self.now()
         async with in_transaction() as conn:
             moved = await (
                 Payment.filter(id=payment.id, status=S.PUSHING)
@@ -816,12 +548,12 @@ class PaymentService:
                     {"code": code, **_error_detail(exc)},
                     source="push",
                 )
-                await self._notify_customer(conn, payment, NotificationKind.PUSH_FAILED, now)
+                await notify_customer(conn, payment, NotificationKind.PUSH_FAILED, at=now)
         logger.warning("payment #%d: push failed (%s)", payment.id, code)
         return await Payment.get(id=payment.id)
 
     async def _push_unknown(self, payment: Payment, detail: dict[str, Any]) -> Payment:
-        now = self.clock()
+        now = self.now()
         async with in_transaction() as conn:
             moved = await (
                 Payment.filter(id=payment.id, status=S.PUSHING)
@@ -857,7 +589,18 @@ class PaymentService:
                 result = parse_stk_callback(event.raw_body)
             except ValueError:
                 continue
-            await self.apply_result(result)
+            applied = await self.apply_result(result)
+            if applied.payment is not None:
+                await self._adopt_early_events(checkout_request_id, applied.payment.id)
+
+    @staticmethod
+    async def _adopt_early_events(checkout_request_id: str, payment_id: int) -> None:
+        """Put callbacks stored as unknown into the timeline of the payment they belong to."""
+        await PaymentEvent.filter(
+            kind=EventKind.UNKNOWN_CHECKOUT,
+            checkout_request_id=checkout_request_id,
+            payment_id__isnull=True,
+        ).update(payment_id=payment_id)
 
     async def _match_orphan(self, result: StkResult) -> Payment | None:
         """A success for a push whose answer we never got: match by phone and amount.
@@ -871,7 +614,7 @@ class PaymentService:
             msisdn = normalize_phone(result.phone)
         except InvalidPhone:
             return None
-        since = self.clock() - ORPHAN_MATCH_WINDOW
+        since = self.now() - ORPHAN_MATCH_WINDOW
         candidates = await Payment.filter(
             status__in=[S.PUSHING, S.UNKNOWN, S.EXPIRED],
             checkout_request_id__isnull=True,
@@ -886,7 +629,7 @@ class PaymentService:
             "checkout_request_id": result.checkout_request_id,
             "merchant_request_id": result.merchant_request_id,
         }
-        now = self.clock()
+        now = self.now()
         try:
             async with in_transaction() as conn:
                 query = Payment.filter(
@@ -924,7 +667,7 @@ class PaymentService:
                 detail={"result_code": result.result_code, "result_desc": result.result_desc},
                 raw_body=result.raw,
                 source=result.source,
-                created_at=self.clock(),
+                created_at=self.now(),
                 using_db=conn,
             )
         logger.warning(
@@ -938,7 +681,7 @@ class PaymentService:
         return await Payment.filter(receipt=receipt).exclude(id=payment_id).exists()
 
     async def _schedule_next_check(self, payment: Payment) -> None:
-        now = self.clock()
+        now = self.now()
         base = max(self.rules.reconcile_after_seconds, 1.0)
         delay = min(base * 2 ** min(payment.check_attempts, 10), MAX_CHECK_INTERVAL_SECONDS)
         await Payment.filter(id=payment.id, status__in=list(RECONCILABLE_STATES)).update(
@@ -960,73 +703,20 @@ class PaymentService:
         source: str = "service",
         checkout_request_id: str | None = None,
     ) -> PaymentEvent:
-        return await PaymentEvent.create(
-            payment_id=payment.id if payment else None,
-            checkout_request_id=checkout_request_id
-            or (payment.checkout_request_id if payment else None),
-            kind=str(kind),
-            from_status=str(from_status) if from_status else None,
-            to_status=str(to_status) if to_status else None,
+        return await record_event(
+            conn,
+            payment,
+            kind,
+            at=self.now(),
+            from_status=from_status,
+            to_status=to_status,
             detail=detail,
-            raw_body=raw,
+            raw=raw,
             source=source,
-            created_at=self.clock(),
-            using_db=conn,
+            checkout_request_id=checkout_request_id,
         )
 
-    async def _notify_customer(
-        self, conn: Any, payment: Payment, kind: NotificationKind, now: datetime
-    ) -> None:
-        await Notification.create(
-            payment_id=payment.id,
-            chat_id=payment.chat_id,
-            user_id=payment.user_id,
-            language=payment.language,
-            kind=kind,
-            next_attempt_at=now,
-            created_at=now,
-            using_db=conn,
-        )
-
-    async def _alert_admins(
-        self,
-        conn: Any,
-        payment: Payment,
-        topic: str,
-        detail: dict[str, Any] | None,
-        now: datetime,
-    ) -> None:
-        created = 0
-        for chat_id in self.admin_chat_ids:
-            already = (
-                await Notification.filter(
-                    payment_id=payment.id,
-                    kind=NotificationKind.ADMIN_ALERT,
-                    chat_id=chat_id,
-                    topic=topic,
-                )
-                .using_db(conn)
-                .exists()
-            )
-            if already:
-                # The same problem seen again (a repeated late callback): one alert is enough.
-                continue
-            created += 1
-            await Notification.create(
-                payment_id=payment.id,
-                chat_id=chat_id,
-                language="en",
-                kind=NotificationKind.ADMIN_ALERT,
-                topic=topic,
-                detail={"reason": topic, **(detail or {})},
-                next_attempt_at=now,
-                created_at=now,
-                using_db=conn,
-            )
-        if created:
-            logger.error("payment #%d flagged for admins: %s", payment.id, topic)
-
-    def _log_apply(self, payment: Payment, result: StkResult, plan: _Plan) -> None:
+    def _log_apply(self, payment: Payment, result: StkResult, plan: Plan) -> None:
         logger.info(
             "payment #%d: %s %s (code %s) -> %s [%s]",
             payment.id,
@@ -1036,48 +726,6 @@ class PaymentService:
             payment.status,
             plan.kind,
         )
-
-
-async def _last_callback_at() -> datetime | None:
-    latest = await PaymentEvent.filter(source="callback").order_by("-id").first()
-    return latest.created_at if latest else None
-
-
-def _result_fields(result: StkResult) -> dict[str, Any]:
-    return {"result_code": result.result_code, "result_desc": (result.result_desc or "")[:255]}
-
-
-def _success_fields(result: StkResult) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if result.receipt:
-        fields["receipt"] = result.receipt
-    if result.amount is not None:
-        fields["paid_amount"] = result.amount
-    if result.transaction_date is not None:
-        fields["transaction_time"] = result.transaction_date
-    return fields
-
-
-def _result_detail(result: StkResult, plan: _Plan) -> dict[str, Any]:
-    detail: dict[str, Any] = {
-        "result_code": result.result_code,
-        "result_desc": result.result_desc,
-        "decision": str(plan.kind),
-    }
-    if result.receipt:
-        detail["receipt"] = result.receipt
-    if result.amount is not None:
-        detail["amount"] = result.amount
-    return detail
-
-
-def _alert_detail(result: StkResult) -> dict[str, Any]:
-    return {
-        "checkout_request_id": result.checkout_request_id,
-        "result_code": result.result_code,
-        "receipt": result.receipt,
-        "paid_amount": result.amount,
-    }
 
 
 def _error_detail(exc: BaseException) -> dict[str, Any]:

@@ -97,8 +97,12 @@ async def test_duplicate_callbacks_change_nothing(loop: Loop) -> None:
     loop.emulator.duplicate_callbacks(3)
     payment = await _start(loop)
     await _settle(loop)
-    assert [a.kind for a in loop.applied].count(ApplyKind.APPLIED) == 1
-    assert [a.kind for a in loop.applied].count(ApplyKind.DUPLICATE) == 2
+    assert len(loop.applied) == 3
+    # A copy can arrive before the push's answer is stored; it is replayed then. Either way:
+    kinds = [e.kind for e in await loop.service.timeline(payment.id)]
+    assert kinds.count("callback") == 1  # one move
+    assert kinds.count("duplicate") >= 2
+    assert (await loop.service.get(payment.id)).status is S.PAID
     assert await Notification.filter(payment_id=payment.id).count() == 1
 
 
@@ -108,7 +112,8 @@ async def test_1037_then_a_late_1019_is_a_conflict(loop: Loop) -> None:
     await _settle(loop)
     stored = await loop.service.get(payment.id)
     assert (stored.status, stored.result_code) == (S.EXPIRED, "1037")
-    assert [a.kind for a in loop.applied] == [ApplyKind.APPLIED, ApplyKind.CONFLICT]
+    kinds = [e.kind for e in await loop.service.timeline(payment.id)]
+    assert (kinds.count("callback"), kinds.count("conflict")) == (1, 1)
     notes = await Notification.filter(payment_id=payment.id)
     assert [n.kind for n in notes] == [NotificationKind.EXPIRED]
 

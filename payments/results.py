@@ -1,0 +1,292 @@
+"""What an STK result does to a payment: one pure decision from the stored facts.
+
+`decide` looks only at the payment as stored and the result; it returns a `Plan` — the
+conditional update to run (WHERE and SET), the audit event, the customer's message and any
+admin alert. The service executes a plan in one transaction; when the conditional update
+matches no row (someone else moved the payment first) it re-reads and decides again.
+
+The rules, in words:
+
+* Waiting (`pending`/`unknown`): the result's outcome decides the new status and message.
+* A success is checked first: a receipt that belongs to another payment, or an amount other
+  than the one we asked for, is flagged for the admins instead of being marked paid.
+* `expired`: a success still pays (message "late_paid"); when we expired it ourselves a later
+  failure code is kept on the row without a message; otherwise a different code is a conflict.
+* Final states: the same code again is a duplicate; a different one a conflict — recorded,
+  never applied, never a second message. A success after failed/cancelled alerts the admins.
+* A flagged payment belongs to the admins: later results are only recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from daraja.types import Outcome, StkResult
+from payments.models import EventKind, NotificationKind
+from payments.states import RECONCILABLE_STATES, PaymentStatus
+
+if TYPE_CHECKING:
+    from payments.models import Payment
+
+S = PaymentStatus
+
+
+class ApplyKind(StrEnum):
+    """What `apply_result` did with a result."""
+
+    APPLIED = "applied"  # the payment moved to the result's status
+    DUPLICATE = "duplicate"  # the same answer again: nothing changed
+    CONFLICT = "conflict"  # a different answer after a final one: recorded only
+    LATE_RESULT = "late_result"  # a failure code after we expired it: kept, not announced
+    DETAILS = "details"  # receipt details for a payment a query already settled
+    AMOUNT_MISMATCH = "amount_mismatch"
+    RECEIPT_CONFLICT = "receipt_conflict"
+    NOT_FINAL = "not_final"  # an answer that settles nothing (Outcome.UNKNOWN)
+    UNKNOWN_CHECKOUT = "unknown_checkout"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    kind: ApplyKind
+    payment: Payment | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """The stored fields a decision depends on."""
+
+    status: PaymentStatus
+    amount: int
+    result_code: str | None = None
+    receipt: str | None = None
+    flagged_reason: str | None = None
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentFacts:
+        return cls(
+            status=PaymentStatus(payment.status),
+            amount=payment.amount,
+            result_code=payment.result_code,
+            receipt=payment.receipt,
+            flagged_reason=payment.flagged_reason,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One decision: the conditional update and what is written with it."""
+
+    kind: ApplyKind
+    event: str
+    expect: dict[str, Any]  # WHERE conditions beyond the id
+    changes: dict[str, Any]  # SET; empty means no update, only the event
+    to_status: PaymentStatus | None = None
+    notify: NotificationKind | None = None
+    alert: str | None = None  # admin alert topic
+    alert_detail: dict[str, Any] | None = None
+
+
+OUTCOME_STATUS: dict[Outcome, PaymentStatus] = {
+    Outcome.PAID: S.PAID,
+    Outcome.FAILED: S.FAILED,
+    Outcome.CANCELLED: S.CANCELLED,
+    Outcome.EXPIRED: S.EXPIRED,
+}
+STATUS_NOTICE: dict[PaymentStatus, NotificationKind] = {
+    S.PAID: NotificationKind.PAID,
+    S.FAILED: NotificationKind.FAILED,
+    S.CANCELLED: NotificationKind.CANCELLED,
+    S.EXPIRED: NotificationKind.EXPIRED,
+}
+
+
+def decide(facts: PaymentFacts, result: StkResult, *, receipt_taken: bool, now: datetime) -> Plan:
+    """The plan for `result` given the stored `facts`.
+
+    `receipt_taken`: the result's receipt already belongs to another payment.
+    """
+    outcome = result.outcome
+    if facts.flagged_reason:
+        return _repeat_or_conflict(facts, result)
+    if facts.status in RECONCILABLE_STATES:
+        if outcome is Outcome.PAID:
+            return _success(facts, result, NotificationKind.PAID, receipt_taken, now)
+        target = OUTCOME_STATUS.get(outcome)
+        if target is None:
+            return Plan(ApplyKind.NOT_FINAL, result.source, {}, {})
+        return _move(facts, result, target, STATUS_NOTICE[target], now)
+    if facts.status is S.EXPIRED:
+        return _after_expiry(facts, result, receipt_taken, now)
+    if facts.status is S.PAID and outcome is Outcome.PAID:
+        return _paid_again(facts, result, receipt_taken)
+    if facts.status in (S.FAILED, S.CANCELLED) and outcome is Outcome.PAID:
+        # Money moved after the customer was told it did not: a person must look at it.
+        return Plan(
+            ApplyKind.CONFLICT,
+            EventKind.CONFLICT,
+            {},
+            {},
+            alert="paid_after_final",
+            alert_detail=_alert_detail(result, facts),
+        )
+    return _repeat_or_conflict(facts, result)
+
+
+def _after_expiry(
+    facts: PaymentFacts, result: StkResult, receipt_taken: bool, now: datetime
+) -> Plan:
+    if result.outcome is Outcome.PAID:
+        return _success(facts, result, NotificationKind.LATE_PAID, receipt_taken, now)
+    if facts.result_code is None:
+        # We expired it ourselves; Daraja's reason is worth keeping, not announcing.
+        return Plan(
+            ApplyKind.LATE_RESULT,
+            EventKind.LATE_RESULT,
+            {"status": S.EXPIRED, "result_code__isnull": True},
+            result_fields(result),
+        )
+    return _repeat_or_conflict(facts, result)
+
+
+def _move(
+    facts: PaymentFacts,
+    result: StkResult,
+    target: PaymentStatus,
+    notify: NotificationKind,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> Plan:
+    changes = {
+        **result_fields(result),
+        **(extra or {}),
+        "status": target,
+        "completed_at": now,
+        "next_check_at": None,
+    }
+    return Plan(
+        ApplyKind.APPLIED,
+        result.source,
+        {"status": facts.status, "flagged_reason__isnull": True},
+        changes,
+        to_status=target,
+        notify=notify,
+    )
+
+
+def _success(
+    facts: PaymentFacts,
+    result: StkResult,
+    notify: NotificationKind,
+    receipt_taken: bool,
+    now: datetime,
+) -> Plan:
+    if result.receipt and receipt_taken:
+        return _flag(facts, result, "receipt_conflict", store_receipt=False)
+    if result.amount is not None and result.amount != facts.amount:
+        return _flag(facts, result, "amount_mismatch", store_receipt=True)
+    return _move(facts, result, S.PAID, notify, now, success_fields(result))
+
+
+def _flag(facts: PaymentFacts, result: StkResult, reason: str, *, store_receipt: bool) -> Plan:
+    # The status stays; the flag takes the payment out of reconciliation, expiry and the
+    # one-open-payment rule, and the admins decide.
+    changes: dict[str, Any] = {
+        **result_fields(result),
+        "flagged_reason": reason,
+        "next_check_at": None,
+    }
+    if store_receipt:
+        changes.update(success_fields(result))
+    return Plan(
+        ApplyKind(reason),
+        EventKind(reason),
+        {"status": facts.status, "flagged_reason__isnull": True},
+        changes,
+        alert=reason,
+        alert_detail=_alert_detail(result, facts),
+    )
+
+
+def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> Plan:
+    if not result.receipt or result.receipt == facts.receipt:
+        return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, {}, {})
+    if facts.receipt is not None:
+        return Plan(
+            ApplyKind.CONFLICT,
+            EventKind.CONFLICT,
+            {},
+            {},
+            alert="second_receipt",
+            alert_detail=_alert_detail(result, facts),
+        )
+    # A query settled it (queries carry no receipt); the callback brings the details.
+    if receipt_taken:
+        return Plan(
+            ApplyKind.RECEIPT_CONFLICT,
+            EventKind.RECEIPT_CONFLICT,
+            {"status": S.PAID, "flagged_reason__isnull": True},
+            {"flagged_reason": "receipt_conflict"},
+            alert="receipt_conflict",
+            alert_detail=_alert_detail(result, facts),
+        )
+    changes = success_fields(result)
+    alert = None
+    if result.amount is not None and result.amount != facts.amount:
+        changes["flagged_reason"] = "amount_mismatch"
+        alert = "amount_mismatch"
+    return Plan(
+        ApplyKind.DETAILS,
+        EventKind.DETAILS,
+        {"status": S.PAID, "receipt__isnull": True},
+        changes,
+        alert=alert,
+        alert_detail=_alert_detail(result, facts),
+    )
+
+
+def _repeat_or_conflict(facts: PaymentFacts, result: StkResult) -> Plan:
+    if facts.result_code == result.result_code:
+        return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, {}, {})
+    return Plan(ApplyKind.CONFLICT, EventKind.CONFLICT, {}, {})
+
+
+def result_fields(result: StkResult) -> dict[str, Any]:
+    return {"result_code": result.result_code, "result_desc": (result.result_desc or "")[:255]}
+
+
+def success_fields(result: StkResult) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if result.receipt:
+        fields["receipt"] = result.receipt
+    if result.amount is not None:
+        fields["paid_amount"] = result.amount
+    if result.transaction_date is not None:
+        fields["transaction_time"] = result.transaction_date
+    return fields
+
+
+def event_detail(result: StkResult, plan: Plan) -> dict[str, Any]:
+    """What the audit event says about a result (the raw body is stored beside it)."""
+    detail: dict[str, Any] = {
+        "result_code": result.result_code,
+        "result_desc": result.result_desc,
+        "decision": str(plan.kind),
+    }
+    if result.receipt:
+        detail["receipt"] = result.receipt
+    if result.amount is not None:
+        detail["amount"] = result.amount
+    return detail
+
+
+def _alert_detail(result: StkResult, facts: PaymentFacts) -> dict[str, Any]:
+    return {
+        "checkout_request_id": result.checkout_request_id,
+        "result_code": result.result_code,
+        "receipt": result.receipt,
+        "paid_amount": result.amount,
+        "expected_amount": facts.amount,
+    }
