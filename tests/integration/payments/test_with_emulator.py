@@ -22,7 +22,7 @@ from daraja.client import DarajaClient
 from daraja.emulator import Emulator
 from payments.models import Notification, NotificationKind, PaymentEvent
 from payments.rules import PaymentRules
-from payments.service import ApplyKind, ApplyResult, PaymentService
+from payments.service import ApplyResult, PaymentService
 from payments.states import PaymentStatus
 from tests.support.daraja import emulator_daraja_config, emulator_http_client, make_emulator_app
 from tests.support.db import TestDatabase
