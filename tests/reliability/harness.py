@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -260,6 +261,8 @@ class Instance:
     daraja_http: httpx.AsyncClient
     fake: FakeTelegram
     _client: httpx.AsyncClient | None = None
+    # PTB's default (concurrent_updates=False): one instance handles its updates one at a time.
+    _updates: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def runtime(self) -> Runtime:
@@ -285,7 +288,9 @@ class Instance:
     # -- Telegram side ---------------------------------------------------------------
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.application.process_update(Update.de_json(update, self.application.bot))
+        """Handle one update as the running app would: in order with this instance's others."""
+        async with self._updates:
+            await self.application.process_update(Update.de_json(update, self.application.bot))
 
     async def say(self, user: FakeUser, text: str) -> None:
         await self.feed(self.fake.text(user, text))
@@ -395,3 +400,12 @@ def per_chat(values: dict[int, int] | Counter[int]) -> dict[int, int]:
     for chat, n in values.items():
         out[chat] += n
     return dict(out)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
+    """Poll `check` until it holds (the workers under test run in their own tasks)."""
+    for _ in range(int(within / 0.02)):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"condition not reached within {within}s")
