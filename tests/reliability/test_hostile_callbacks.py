@@ -36,7 +36,7 @@ ADMIN = 1000  # make_settings' ADMIN_IDS
 
 def success_body(
     payment: Payment, *, amount: int | None = None, receipt: str = "UKS1234567"
-) -> dict:  # type: ignore[type-arg]
+) -> dict[str, Any]:
     items: list[dict[str, Any]] = [
         {"Name": "Amount", "Value": payment.amount if amount is None else amount},
         {"Name": "MpesaReceiptNumber", "Value": receipt},
