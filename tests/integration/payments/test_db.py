@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from datetime import UTC, datetime
 
 import pytest
+from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
+from tortoise.migrations.autodetector import MigrationAutodetector
 
 from payments.db import close_db, init_db, migrate, ping, tortoise_config
 from payments.models import Notification, NotificationKind, Payment, StoredState
@@ -107,9 +111,6 @@ async def test_init_db_serves_other_tasks_through_the_global_context(tmp_path) -
             return await Payment.all().count()
 
         # A task whose context does not carry ours (like uvicorn's request tasks).
-        import asyncio
-        import contextvars
-
         task = asyncio.get_running_loop().create_task(
             in_a_fresh_context(), context=contextvars.Context()
         )
@@ -142,3 +143,12 @@ async def test_database_allows_one_waiting_payment_per_user_and_phone(db: TestDa
         user_id=1, phone="254711000000", status=PaymentStatus.PENDING, flagged_reason="x"
     )
     assert await Payment.filter(user_id=1).count() == 4
+
+
+async def test_migrations_describe_the_models_exactly() -> None:
+    # A model change without a migration would make makemigrations produce a new file.
+    config = tortoise_config("sqlite://:memory:")
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+    assert [w.name for w in writers] == []
