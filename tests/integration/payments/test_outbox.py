@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from payments.models import NotificationKind, NotificationStatus, PaymentEvent
+from payments.models import Notification, NotificationKind, NotificationStatus, PaymentEvent
 from payments.outbox import Outbox
 from tests.integration.payments.support import Clock, callback, make_service, start
 from tests.support.db import TestDatabase
@@ -75,3 +75,39 @@ async def test_retry_waits_and_undeliverable_gives_up(db: TestDatabase) -> None:
     assert cancelled.status is NotificationStatus.UNDELIVERABLE
     assert cancelled.last_error == "Forbidden: bot was blocked by the user"
     assert await outbox.backlog() == 1
+
+
+async def test_an_alert_without_a_payment_is_claimed_too(db: TestDatabase) -> None:
+    clock = Clock()
+    await Notification.create(
+        chat_id=1000,
+        kind=NotificationKind.ADMIN_ALERT,
+        topic="callback_storm",
+        detail={"reason": "callback_storm"},
+        next_attempt_at=clock.now,
+        created_at=clock.now,
+    )
+    outbox = Outbox(clock=clock)
+    [row] = await outbox.claim(owner="a")
+    assert row.payment is None
+    assert (row.chat_id, row.topic) == (1000, "callback_storm")
+    assert await outbox.mark_sent(row.id, owner="a") is True
+    assert await PaymentEvent.all().count() == 0  # nothing to add to a timeline
+
+
+async def test_claim_takes_due_rows_oldest_first_up_to_the_limit(db: TestDatabase) -> None:
+    clock = Clock()
+    for chat_id in (3, 1, 2):
+        await Notification.create(
+            chat_id=chat_id,
+            kind=NotificationKind.ADMIN_ALERT,
+            topic=f"t{chat_id}",
+            next_attempt_at=clock.now.replace(minute=chat_id),
+            created_at=clock.now,
+        )
+    outbox = Outbox(clock=clock)
+    clock.advance(2 * 60)  # 09:02: rows due at 09:01 and 09:02, not 09:03
+    assert [n.chat_id for n in await outbox.claim(owner="a", limit=1)] == [1]
+    assert [n.chat_id for n in await outbox.claim(owner="a")] == [2]
+    clock.advance(60)
+    assert [n.chat_id for n in await outbox.claim(owner="a")] == [3]
