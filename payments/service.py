@@ -107,7 +107,7 @@ class PaymentService(PaymentLookups):
         msisdn = normalize_phone(phone)
         now = self.now()
         await self._retire_drafts(user_id, msisdn, now)
-        existing = await self._open_payment(user_id, msisdn, now)
+        existing = await self._open_payment(user_id, msisdn)
         if existing is not None:
             raise PaymentInProgress(existing)
         await self._check_push_limit(user_id, now)
@@ -438,7 +438,7 @@ class PaymentService(PaymentLookups):
                         conn, draft, EventKind.CANCELLED, S.CREATED, S.CANCELLED, {"by": reason}
                     )
 
-    async def _open_payment(self, user_id: int, phone: str, now: datetime) -> Payment | None:
+    async def _open_payment(self, user_id: int, phone: str) -> Payment | None:
         return (
             await Payment.filter(
                 Q(user_id=user_id) | Q(phone=phone),
