@@ -307,7 +307,9 @@ async def _own_payment(update: Update, context: BotContext) -> Payment | None:
     lang = context.lang(update)
     raw_id = (query.data or "").partition(":")[2]
     payment = None
-    if raw_id.isdigit():
+    # Button data is client-controlled: "²".isdigit() is True but int() refuses it, and a
+    # 60-digit id overflows the database's integer column. Ids are int4, so 9 digits always fit.
+    if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9:
         try:
             payment = await context.payments.get(int(raw_id))
         except PaymentNotFound:
