@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from daraja.masking import mask_msisdn
 from payments.errors import AmountProblem, InvalidAmount, InvalidPhone
 
 if TYPE_CHECKING:
@@ -114,7 +115,4 @@ def normalize_phone(text: str) -> str:
 
 def mask_phone(phone: str) -> str:
     """`254712345678` → `2547•••••678`: enough to tell numbers apart in a log, no more."""
-    text = str(phone)
-    if len(text) < 8:
-        return "•" * len(text)
-    return text[:4] + "•" * (len(text) - 7) + text[-3:]
+    return mask_msisdn(phone)

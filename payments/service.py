@@ -34,6 +34,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from daraja.errors import DarajaError, InvalidRequest, RateLimited, SubscriberLocked
+from daraja.masking import mask_checkout_id
 from daraja.timestamps import now_utc
 from daraja.types import PushAccepted, StkResult
 from payments.errors import InvalidPhone, PaymentInProgress, PaymentNotFound, PushLimitExceeded
@@ -519,7 +520,7 @@ class PaymentService(PaymentLookups):
             "payment #%d pushed to %s: %s",
             payment.id,
             mask_phone(payment.phone),
-            accepted.checkout_request_id,
+            mask_checkout_id(accepted.checkout_request_id),
         )
         await self._replay_early_callbacks(accepted.checkout_request_id)
         return await Payment.get(id=payment.id)
@@ -673,7 +674,7 @@ class PaymentService(PaymentLookups):
         logger.warning(
             "%s for unknown CheckoutRequestID %s (code %s) stored",
             result.source,
-            result.checkout_request_id,
+            mask_checkout_id(result.checkout_request_id),
             result.result_code,
         )
 
@@ -721,7 +722,7 @@ class PaymentService(PaymentLookups):
             "payment #%d: %s %s (code %s) -> %s [%s]",
             payment.id,
             result.source,
-            result.checkout_request_id,
+            mask_checkout_id(result.checkout_request_id),
             result.result_code,
             payment.status,
             plan.kind,

@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from daraja.callbacks import parse_stk_callback
-from daraja.client import mask_checkout_id
 from daraja.errors import CallbackError
+from daraja.masking import mask_checkout_id
 from daraja.types import StkResult
 from payments.rules import mask_phone
 from webhooks.audit import store_rejected_callback

@@ -7,8 +7,9 @@ import logging
 import httpx
 import pytest
 
-from daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, DarajaClient, mask_checkout_id, redact
+from daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, DarajaClient
 from daraja.errors import Unavailable
+from daraja.masking import mask_checkout_id, redact
 from daraja.token import OAUTH_PATH
 
 from .fakes import KEY, PASSKEY, SECRET, Clock, FakeDaraja, fixture_response, make_config
