@@ -3,7 +3,8 @@
 httpx logs each request URL at INFO, and Telegram URLs contain the bot token
 (`https://api.telegram.org/bot<TOKEN>/sendMessage`); exception messages can carry it too.
 `redact_secrets(settings)` installs a filter on the root logger's handlers (and on the root logger
-itself) that replaces every configured secret with `***` in the rendered message.
+itself) that replaces every configured secret with `***` in the rendered message, and masks phone
+numbers (alone or inside CheckoutRequestIDs), which libraries log at DEBUG as SQL parameters.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from config import Settings
+from daraja.masking import redact as mask_phones
 
 MASK = "***"
 URL_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
@@ -32,11 +34,9 @@ class RedactingFilter(logging.Filter):
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return text
+        return mask_phones(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

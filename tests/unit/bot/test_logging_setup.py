@@ -72,3 +72,31 @@ async def test_handlers_added_later_still_see_no_token(fake_telegram: FakeTelegr
         root.setLevel(old_level)
     assert "/bot***/getMe" in stream.getvalue()
     assert TEST_BOT_TOKEN not in stream.getvalue()
+
+
+async def test_phone_numbers_in_library_debug_lines_are_masked(sqlite_db) -> None:
+    """At DEBUG tortoise logs SQL parameters, phone numbers and CheckoutRequestIDs included."""
+    from payments.models import Payment
+
+    settings = make_settings()
+    root = logging.getLogger()
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    filt = redact_secrets(settings)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root.addHandler(handler)
+    handler.addFilter(filt)
+    try:
+        await Payment.filter(phone="254712345678").first()
+        await Payment.filter(checkout_request_id="ws_CO_28112026071144175254712345678").first()
+    finally:
+        root.removeHandler(handler)
+        root.removeFilter(filt)
+        for name in URL_LOGGERS:
+            logging.getLogger(name).removeFilter(filt)
+        root.setLevel(old_level)
+    output = stream.getvalue()
+    assert "SELECT" in output  # tortoise did log the queries…
+    assert "2547•••••678" in output  # …with the numbers masked
+    assert "254712345678" not in output
