@@ -10,6 +10,7 @@ numbers (alone or inside CheckoutRequestIDs), which libraries log at DEBUG as SQ
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 from config import Settings
@@ -19,6 +20,13 @@ MASK = "***"
 URL_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
 # Shorter strings would redact ordinary words; real secrets are long.
 _MIN_SECRET_LENGTH = 6
+# Numbers as customers type them ("0712345678", "0712 345 678", "+254 712 345 678"): PTB logs
+# whole updates, message text included, at DEBUG. The middle digits go, as in mask_phones.
+_TYPED_PHONE = re.compile(r"(?<!\d)((?:\+?254|0)[ -]?[17]\d)(\d[ -]?\d{3}[ -]?)(\d{3})(?!\d)")
+
+
+def _mask_typed_phones(text: str) -> str:
+    return _TYPED_PHONE.sub(lambda m: m[1] + re.sub(r"\d", "•", m[2]) + m[3], text)
 
 
 class RedactingFilter(logging.Filter):
@@ -34,7 +42,7 @@ class RedactingFilter(logging.Filter):
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return mask_phones(text)
+        return _mask_typed_phones(mask_phones(text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
