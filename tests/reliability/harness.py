@@ -124,6 +124,8 @@ class TelegramSeam(httpx.AsyncBaseTransport):
         self._inner = httpx.ASGITransport(app=fake.app)
         self.down = False
         self.refused = 0
+        #: How many of the next answers to lose after Telegram acted on the request.
+        self.lose_answers = 0
         self.delivered: list[Delivered] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -138,6 +140,10 @@ class TelegramSeam(httpx.AsyncBaseTransport):
             self.delivered.append(
                 Delivered(method, int(params.get("chat_id", 0)), str(params.get("text", "")))
             )
+        if self.lose_answers and method in ("sendMessage", "editMessageText"):
+            # Telegram did it, but the answer never reaches us: the ambiguous timeout.
+            self.lose_answers -= 1
+            raise httpx.ReadTimeout("answer lost (test)", request=request)
         return response
 
     def request(self) -> HTTPXRequest:

@@ -211,3 +211,39 @@ async def test_no_final_answer_expires_then_a_late_success_is_paid_and_told(
     FIGURES.drove("callback faults")
     FIGURES.injected("no final answer")
     FIGURES.delivered({customer.id: 2}, telegram.outcome_counts())
+
+
+async def test_daraja_unreachable_while_reconciling_then_back(
+    lipabot: Instance,
+    customer: FakeUser,
+    emu: Emulator,
+    clock: Clock,
+    telegram: TelegramSeam,
+    watch: QueryWatch,
+) -> None:
+    phone = phone_for(8)
+    emu.drop_callbacks(phone=phone)
+    payment = await pay(lipabot, customer, phone)
+    await settle(emu)
+
+    watch.down = True
+    clock.advance(31)
+    await lipabot.reconcile()  # the first query cannot connect
+    assert watch.refused >= 1
+    waiting = await lipabot.service.get(payment.id)
+    assert waiting.status is S.PENDING and waiting.check_attempts == 1
+    assert await PaymentEvent.filter(payment_id=payment.id, kind="query_error").count() == 1
+    clock.advance(29)
+    await lipabot.reconcile()
+    assert (await lipabot.service.get(payment.id)).check_attempts == 1, "retried before backoff"
+
+    watch.down = False
+    clock.advance(1)  # RECONCILE_AFTER_SECONDS after the failure: the next query is due
+    await lipabot.reconcile()
+    await lipabot.deliver()
+    assert (await lipabot.service.get(payment.id)).status is S.PAID
+    assert len(telegram.outcomes(customer.id)) == 1
+    FIGURES.drove("callback faults")
+    FIGURES.injected("callback dropped")
+    FIGURES.injected("daraja unreachable", watch.refused)
+    FIGURES.delivered({customer.id: 1}, telegram.outcome_counts())

@@ -110,3 +110,23 @@ async def test_slow_backoff_is_respected_while_telegram_is_down(
     FIGURES.drove("telegram faults")
     FIGURES.injected("telegram connection refused", refused)
     FIGURES.delivered({customer.id: 1}, telegram.outcome_counts())
+
+
+async def test_lost_answer_after_telegram_edited_is_not_a_second_message(
+    lipabot: Instance, customer: FakeUser, emu: Emulator, clock: Clock, telegram: TelegramSeam
+) -> None:
+    """Telegram applied the edit but the answer timed out: the retry must not say it twice."""
+    payment_id = await paid_but_not_told(lipabot, customer, emu, 14)
+    telegram.lose_answers = 1
+    assert await lipabot.deliver() == 0
+    clock.advance(2)
+    assert await lipabot.deliver() == 1  # "message is not modified": already there
+
+    assert len(telegram.outcomes(customer.id)) == 1
+    status = telegram.fake.last(customer.id)
+    assert status.text.startswith("Paid ✓") and status.edits == 2  # check-phone, then paid
+    row = await Notification.get(payment_id=payment_id)
+    assert row.status is NotificationStatus.SENT
+    FIGURES.drove("telegram faults")
+    FIGURES.injected("telegram answer lost")
+    FIGURES.delivered({customer.id: 1}, telegram.outcome_counts())
