@@ -142,6 +142,7 @@ async def test_two_instances_200_payments_one_message_each(
     ]
     for payment in dropped:
         assert len(watch.queried_by(payment.checkout_request_id or "")) == 1
+    assert set(fanout.statuses) == {200}, f"callback answers: {dict(fanout.statuses)}"
     assert watch.overlaps == [], "two instances queried one payment at the same time"
     assert sum(watch.queries.values()) == len(dropped), "a payment with a callback was queried"
     print(
