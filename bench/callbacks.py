@@ -85,7 +85,7 @@ async def run_service(
                 sent = outcome_messages(telegram)
                 return sent >= report["ok"] + args.warmup
 
-            drained = await wait_until(receipts_sent, within=30)
+            drained = await wait_until(receipts_sent, within=args.drain)
         finally:
             exit_code = stop(server)
     statuses = await asyncio.to_thread(counts_in_child, database_url)
@@ -150,18 +150,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="lipabot-bench-") as tmp:
         workdir = Path(tmp)
-        runs.append(await run_bare(args, workdir))
-        if "sqlite" in args.databases:
-            url = f"sqlite://{workdir / 'bench.sqlite3'}"
-            runs.append(await run_service("SQLite", url, args, workdir))
-        if "postgres" in args.databases:
-            if not await postgres_available():
-                print("PostgreSQL on 127.0.0.1:5432 does not answer: skipping it", file=sys.stderr)
-            else:
-                async with throwaway_postgres() as url:
-                    runs.append(await run_service("PostgreSQL", url, args, workdir))
-        if args.keep_logs:
-            copy_logs(workdir, Path(args.keep_logs))
+        try:
+            runs.append(await run_bare(args, workdir))
+            if "sqlite" in args.databases:
+                url = f"sqlite://{workdir / 'bench.sqlite3'}"
+                runs.append(await run_service("SQLite", url, args, workdir))
+            if "postgres" in args.databases:
+                if not await postgres_available():
+                    print("PostgreSQL does not answer: skipping it", file=sys.stderr)
+                else:
+                    async with throwaway_postgres() as url:
+                        runs.append(await run_service("PostgreSQL", url, args, workdir))
+        finally:
+            if args.keep_logs:
+                copy_logs(workdir, Path(args.keep_logs))
     bare = runs[0]["rps"] or float("nan")
     for run in runs:
         run["ratio_to_bare"] = round(run["rps"] / bare, 3)
@@ -177,9 +179,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--callbacks", type=int, default=20_000, help="measured, per database")
-    parser.add_argument("--warmup", type=int, default=1_000)
-    parser.add_argument("--seconds", type=float, default=20.0, help="time bound per run")
+    parser.add_argument("--callbacks", type=int, default=10_000, help="measured, per database")
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=15.0, help="time bound per run")
+    parser.add_argument(
+        "--drain", type=float, default=10.0, help="seconds to let the notifier catch up"
+    )
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--keep-logs", default="", help="copy the servers' logs to this folder")
     args = parser.parse_args(argv)

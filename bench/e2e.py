@@ -208,8 +208,13 @@ async def run(args: argparse.Namespace, database_url: str, workdir: Path) -> dic
     telegram = FakeTelegram(BENCH_BOT_TOKEN)
     watcher = ChatWatcher(telegram)
     sent: dict[str, Sent] = {}
+    # A fresh connection per callback, as Daraja's callbacks come: reusing an idle keep-alive
+    # connection races uvicorn closing it (a ReadError, and the emulator, like Daraja, never
+    # retries), which would count as a lost payment that lipabot had no chance to see.
     emulator_http = httpx.AsyncClient(
-        timeout=10.0, event_hooks={"request": [emulator_recorder(sent)]}
+        timeout=10.0,
+        limits=httpx.Limits(max_keepalive_connections=0),
+        event_hooks={"request": [emulator_recorder(sent)]},
     )
     emulator_app = create_emulator_app(callback_delay=args.delay, http=emulator_http, scenarios={})
     port = free_port()

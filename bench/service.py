@@ -28,7 +28,10 @@ def service_env(database_url: str, port: int, telegram_url: str, **extra: str) -
     return bench_env(
         DATABASE_URL=database_url,
         PORT=str(port),
-        PUBLIC_URL=f"http://{HOST}:{port}",
+        # `serve` insists on an https PUBLIC_URL (Telegram's rule for webhooks); the fake
+        # Telegram never calls it, and Daraja's callbacks come to the loopback port instead.
+        PUBLIC_URL="https://lipabot.bench.invalid",
+        MPESA_CALLBACK_URL=f"http://{HOST}:{port}/payments/callback/{CALLBACK_TOKEN}",
         TELEGRAM_BOT_TOKEN=BENCH_BOT_TOKEN,
         TELEGRAM_API_URL=telegram_url,
         TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
@@ -43,9 +46,9 @@ def service_env(database_url: str, port: int, telegram_url: str, **extra: str) -
 
 
 def serve_command() -> list[str]:
-    """`python -m bot serve`, or `LIPABOT_BENCH_SERVE_CMD` (to compare another way to run it)."""
+    """`python -m bot serve` on loopback, or `LIPABOT_BENCH_SERVE_CMD` (to compare another way)."""
     custom = os.environ.get("LIPABOT_BENCH_SERVE_CMD", "").split()
-    return custom or [sys.executable, "-m", "bot", "serve"]
+    return custom or [sys.executable, "-m", "bot", "serve", "--host", HOST]
 
 
 def start_service(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
