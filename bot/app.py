@@ -24,13 +24,17 @@ from bot.handlers.common import common_handlers
 from bot.handlers.pay import pay_conversation, standalone_handlers
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
+from bot.shared_conversation import SharedConversationHandler
 from bot.texts import t
 from config import Settings
 
 log = logging.getLogger(__name__)
 
-# Handler groups: everything in 0 (the first matching handler wins, so the conversation comes
-# first and the stand-alone button handlers catch what it does not); 99 runs after each update.
+# Handler groups: -1 brings the conversation state in from the database (every instance sees
+# the same conversation); everything in 0 (the first matching handler wins, so the conversation
+# comes first and the stand-alone button handlers catch what it does not); 99 runs after each
+# update and writes what changed.
+SYNC_GROUP = -1
 MAIN_GROUP = 0
 PERSIST_GROUP = 99
 
@@ -84,7 +88,10 @@ def build_application(
     )
 
     timeout = settings.bot_conversation_timeout_seconds or None
-    application.add_handler(pay_conversation(timeout), MAIN_GROUP)
+    conversation = pay_conversation(timeout, shared=persistence)
+    if isinstance(conversation, SharedConversationHandler):
+        application.add_handler(conversation.sync_handler(), SYNC_GROUP)
+    application.add_handler(conversation, MAIN_GROUP)
     for handler in [*standalone_handlers(), *common_handlers(), *admin_handlers()]:
         application.add_handler(handler, MAIN_GROUP)
     if persistence:
@@ -94,7 +101,13 @@ def build_application(
 
 
 async def _write_through(update: Update, context: BotContext) -> None:
-    # See bot.persistence: flush after every update instead of every update_interval.
+    # See bot.persistence: flush after every update instead of every update_interval, so the
+    # next update sees it on whichever instance it lands. PTB marks the update's user for
+    # saving only after the last group has run, so mark it here or this update's user_data
+    # (the draft) would wait for the next update or the interval.
+    user = update.effective_user
+    if user is not None:
+        context.application.mark_data_for_update_persistence(user_ids=user.id)
     await context.application.update_persistence()
 
 

@@ -35,6 +35,7 @@ from telegram.ext import (
 
 from bot import texts, views
 from bot.context import PRIVATE, BotContext
+from bot.shared_conversation import SharedConversationHandler
 from bot.texts import has, money, t
 from payments.errors import (
     InvalidAmount,
@@ -437,45 +438,54 @@ _TYPED = filters.TEXT & ~filters.COMMAND
 
 
 def pay_conversation(
-    timeout_seconds: float | None,
+    timeout_seconds: float | None, *, shared: bool = True
 ) -> ConversationHandler[BotContext]:
+    """The /pay machine.
+
+    `shared` (the default): a `SharedConversationHandler`, its state in the database for every
+    instance (the Application needs `DatabasePersistence`). Otherwise state lives in this
+    process's memory only (single-step tests, an Application without persistence).
+    """
     confirm = CallbackQueryHandler(confirm_pressed, pattern=rf"^{views.CONFIRM}:")
     cancel = CallbackQueryHandler(cancel_pressed, pattern=rf"^{views.CANCEL}:")
+    states: dict[object, list[BaseHandler[Update, BotContext, object]]] = {
+        AMOUNT: [
+            MessageHandler(_TYPED, amount_entered),
+            MessageHandler(_UNEXPECTED | filters.CONTACT, _hint("hint_amount")),
+        ],
+        PHONE: [
+            MessageHandler(filters.CONTACT, contact_shared),
+            MessageHandler(_TYPED, phone_typed),
+            CallbackQueryHandler(last_phone_chosen, pattern=rf"^{views.LAST_PHONE}$"),
+            MessageHandler(_UNEXPECTED, _hint("hint_phone")),
+        ],
+        CONFIRM: [
+            confirm,
+            cancel,
+            MessageHandler(_TYPED | _UNEXPECTED | filters.CONTACT, _hint("hint_confirm")),
+        ],
+        ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+    }
+    options: dict[str, Any] = {
+        "entry_points": [
+            CommandHandler("pay", pay, filters=PRIVATE),
+            CommandHandler("start", start, filters=PRIVATE),
+            CallbackQueryHandler(retry, pattern=rf"^{views.RETRY}:"),
+        ],
+        "states": states,
+        "fallbacks": [CommandHandler("cancel", cancel_command, filters=PRIVATE)],
+        "conversation_timeout": timeout_seconds,
+        # /pay, /start pay-… or "Try again" mid-conversation start over (dropping the draft).
+        "allow_reentry": True,
+        "name": CONVERSATION_NAME,
+    }
     with warnings.catch_warnings():
         # PTB warns that callback queries are tracked per chat/user rather than per message.
         # That is what we want: the button's payment id, not the message, identifies the payment.
         warnings.filterwarnings("ignore", message="If 'per_message=False'")
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("pay", pay, filters=PRIVATE),
-                CommandHandler("start", start, filters=PRIVATE),
-                CallbackQueryHandler(retry, pattern=rf"^{views.RETRY}:"),
-            ],
-            states={
-                AMOUNT: [
-                    MessageHandler(_TYPED, amount_entered),
-                    MessageHandler(_UNEXPECTED | filters.CONTACT, _hint("hint_amount")),
-                ],
-                PHONE: [
-                    MessageHandler(filters.CONTACT, contact_shared),
-                    MessageHandler(_TYPED, phone_typed),
-                    CallbackQueryHandler(last_phone_chosen, pattern=rf"^{views.LAST_PHONE}$"),
-                    MessageHandler(_UNEXPECTED, _hint("hint_phone")),
-                ],
-                CONFIRM: [
-                    confirm,
-                    cancel,
-                    MessageHandler(_TYPED | _UNEXPECTED | filters.CONTACT, _hint("hint_confirm")),
-                ],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
-            },
-            fallbacks=[CommandHandler("cancel", cancel_command, filters=PRIVATE)],
-            conversation_timeout=timeout_seconds,
-            # /pay, /start pay-… or "Try again" mid-conversation start over (dropping the draft).
-            allow_reentry=True,
-            name=CONVERSATION_NAME,
-            persistent=True,
-        )
+        if shared:
+            return SharedConversationHandler(persistent=True, **options)
+        return ConversationHandler(**options)
 
 
 def standalone_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
