@@ -110,6 +110,7 @@ class Delivered:
     method: str
     chat_id: int
     text: str
+    by: str = ""  # the instance whose bot sent it
 
 
 class TelegramSeam(httpx.AsyncBaseTransport):
@@ -129,6 +130,9 @@ class TelegramSeam(httpx.AsyncBaseTransport):
         self.delivered: list[Delivered] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.handle(request, by="")
+
+    async def handle(self, request: httpx.Request, *, by: str) -> httpx.Response:
         if self.down:
             self.refused += 1
             raise httpx.ConnectError("telegram unreachable (test)", request=request)
@@ -138,7 +142,7 @@ class TelegramSeam(httpx.AsyncBaseTransport):
         if response.status_code == 200 and method in ("sendMessage", "editMessageText"):
             params = _params(request)
             self.delivered.append(
-                Delivered(method, int(params.get("chat_id", 0)), str(params.get("text", "")))
+                Delivered(method, int(params.get("chat_id", 0)), str(params.get("text", "")), by)
             )
         if self.lose_answers and method in ("sendMessage", "editMessageText"):
             # Telegram did it, but the answer never reaches us: the ambiguous timeout.
@@ -146,8 +150,9 @@ class TelegramSeam(httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout("answer lost (test)", request=request)
         return response
 
-    def request(self) -> HTTPXRequest:
-        return HTTPXRequest(read_timeout=5.0, httpx_kwargs={"transport": self})
+    def request(self, by: str = "") -> HTTPXRequest:
+        """A PTB request for one instance (`by` labels what it delivers)."""
+        return HTTPXRequest(read_timeout=5.0, httpx_kwargs={"transport": _Sender(self, by)})
 
     def outcomes(self, chat_id: int) -> list[str]:
         """Outcome messages (paid, failed, expired, …) Telegram accepted for `chat_id`."""
@@ -166,6 +171,17 @@ class TelegramSeam(httpx.AsyncBaseTransport):
 
     def texts_to(self, chat_id: int) -> list[str]:
         return [d.text for d in self.delivered if d.chat_id == chat_id]
+
+
+class _Sender(httpx.AsyncBaseTransport):
+    """One instance's way into the shared Telegram seam."""
+
+    def __init__(self, seam: TelegramSeam, by: str) -> None:
+        self.seam = seam
+        self.by = by
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.seam.handle(request, by=self.by)
 
 
 # ---------------------------------------------------------------------------- Daraja seam
@@ -364,7 +380,7 @@ async def start_instance(
     application = build_application(
         settings,
         BotServices(payments=service, outbox=outbox, owner=name),
-        request=telegram.request(),
+        request=telegram.request(by=name),
     )
     await application.initialize()
     await application.start()

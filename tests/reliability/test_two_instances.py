@@ -23,6 +23,7 @@ from payments.states import PaymentStatus
 from tests.reliability.conftest import Launch
 from tests.reliability.figures import FIGURES
 from tests.reliability.harness import (
+    OUTCOME_OPENINGS,
     CallbackFanOut,
     Clock,
     Instance,
@@ -145,10 +146,17 @@ async def test_two_instances_200_payments_one_message_each(
     assert set(fanout.statuses) == {200}, f"callback answers: {dict(fanout.statuses)}"
     assert watch.overlaps == [], "two instances queried one payment at the same time"
     assert sum(watch.queries.values()) == len(dropped), "a payment with a callback was queried"
+    outcome_senders = Counter(
+        d.by
+        for d in telegram.delivered
+        if d.chat_id in expected and d.text.startswith(OUTCOME_OPENINGS)
+    )
+    assert set(outcome_senders) == {a.name, b.name}, "both notifiers should have delivered"
     print(
         f"\ntwo instances: {CUSTOMERS} payments, pushes {dict(watch.pushes)}, "
         f"callback deliveries {dict(fanout.statuses)}, queries {sum(watch.queries.values())}, "
-        f"messages per chat {set(delivered[u.id] for u in users)}"
+        f"messages per chat {set(delivered[u.id] for u in users)}, "
+        f"outcome messages sent by {dict(outcome_senders)}"
     )
     FIGURES.drove("two instances", CUSTOMERS)
     FIGURES.injected("confirm delivered to both instances", CUSTOMERS)
