@@ -39,8 +39,6 @@ S = PaymentStatus
 CUSTOMERS = 200
 CONCURRENCY = 25
 
-pytestmark = pytest.mark.postgres
-
 
 def plan(index: int) -> str:
     """What Daraja does for customer `index`."""
@@ -69,6 +67,7 @@ async def run_workers(instances: list[Instance], stop: asyncio.Event) -> list[as
     return tasks
 
 
+@pytest.mark.postgres
 async def test_two_instances_200_payments_one_message_each(
     postgres_db: TestDatabase,
     launch: Launch,
@@ -164,3 +163,36 @@ async def test_two_instances_200_payments_one_message_each(
     FIGURES.injected("callback duplicated", fanout.statuses.total() - sent_by_daraja)
     FIGURES.injected("callback dropped", len(dropped))
     FIGURES.delivered(expected, delivered)
+
+
+async def test_a_conversation_spread_over_two_instances_pays_once(
+    sqlite_db: TestDatabase,
+    launch: Launch,
+    emu: Emulator,
+    telegram: TelegramSeam,
+    customer: FakeUser,
+) -> None:
+    """A load balancer sends each of the customer's updates to whichever instance it likes."""
+    a = await launch("instance-a")
+    b = await launch("instance-b")
+    phone = phone_for(300)
+    await a.say(customer, "/pay")
+    await b.say(customer, "1250")
+    assert "KES 1,250" in telegram.fake.last(customer.id).text
+    await a.say(customer, local_phone(phone))
+    (draft,) = await Payment.filter(user_id=customer.id)
+    assert (draft.amount, draft.phone, draft.status) == (1250, phone, S.CREATED)
+    tap = b.confirm_update(customer, draft.id)
+    await asyncio.gather(b.feed(tap), a.feed(tap))
+    async with asyncio.timeout(5):
+        await emu.drain()
+    await asyncio.gather(a.deliver(), b.deliver())
+
+    assert len(emu.requests) == 1
+    assert (await Payment.get(id=draft.id)).status is S.PAID
+    outcomes = telegram.outcomes(customer.id)
+    assert len(outcomes) == 1 and outcomes[0].startswith("Paid ✓")
+    assert t("en", "error_generic") not in telegram.texts_to(customer.id)
+    FIGURES.drove("two instances")
+    FIGURES.injected("conversation spread over instances", 4)
+    FIGURES.delivered({customer.id: 1}, telegram.outcome_counts())
