@@ -24,7 +24,7 @@ from bot.handlers.common import common_handlers
 from bot.handlers.pay import pay_conversation, standalone_handlers
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
-from bot.shared_conversation import SharedConversationHandler
+from bot.shared_conversation import SharedConversationHandler, write_through
 from bot.texts import t
 from config import Settings
 
@@ -95,20 +95,9 @@ def build_application(
     for handler in [*standalone_handlers(), *common_handlers(), *admin_handlers()]:
         application.add_handler(handler, MAIN_GROUP)
     if persistence:
-        application.add_handler(TypeHandler(Update, _write_through), PERSIST_GROUP)
+        application.add_handler(TypeHandler(Update, write_through), PERSIST_GROUP)
     application.add_error_handler(_on_error)
     return application
-
-
-async def _write_through(update: Update, context: BotContext) -> None:
-    # See bot.persistence: flush after every update instead of every update_interval, so the
-    # next update sees it on whichever instance it lands. PTB marks the update's user for
-    # saving only after the last group has run, so mark it here or this update's user_data
-    # (the draft) would wait for the next update or the interval.
-    user = update.effective_user
-    if user is not None:
-        context.application.mark_data_for_update_persistence(user_ids=user.id)
-    await context.application.update_persistence()
 
 
 async def publish_commands(bot: Bot) -> None:

@@ -11,8 +11,9 @@ amount on instance A and whose next message lands on B would not be in the conve
   gone. PTB's `check_update` is synchronous, so the read has to happen in an earlier group.
   A key whose step is still running in a non-blocking task here (`PendingState`) is left to
   PTB: this instance knows better than the row, which still holds the previous state.
-* Writes are write-through (`bot.app` flushes persistence after each update) and
-  compare-and-set (`bot.persistence`).
+* Writes are write-through (`write_through`, registered in the last group, flushes
+  persistence after each update) and compare-and-set (`bot.persistence`). The two go
+  together: without write-through, `sync` would drop a state this instance has not written.
 * Idle timeout: every stored step carries its time. A state older than the timeout is timed
   out when the next update for it arrives, on whichever instance, by running the TIMEOUT
   handlers (the customer is told) before the update is handled as outside any conversation.
@@ -143,6 +144,18 @@ class SharedConversationHandler(ConversationHandler[CCT]):
                 f"{type(states).__name__} (not initialised with persistence, or PTB changed)"
             )
         return states
+
+
+async def write_through(update: object, context: AnyContext) -> None:
+    """Flush persistence now (register in the last group): the next update may land elsewhere.
+
+    PTB marks the update's user for saving only after the last group has run, so mark it here,
+    or this update's user_data (the draft) would wait for the next update or the interval.
+    """
+    user = update.effective_user if isinstance(update, Update) else None
+    if user is not None:
+        context.application.mark_data_for_update_persistence(user_ids=user.id)
+    await context.application.update_persistence()
 
 
 class _ClaimedTimeout(TypeHandler[Update, Any, None]):
