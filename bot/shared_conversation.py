@@ -125,7 +125,13 @@ class SharedConversationHandler(ConversationHandler[CCT]):
         job = self.timeout_jobs.pop(key, None)
         if job is not None:
             job.schedule_removal()
-        for handler in self.states.get(self.TIMEOUT, []):
+        handlers = self.states.get(self.TIMEOUT, [])
+        if not handlers:
+            # Nothing to tell the customer; still end it, once, so it is not carried on.
+            persistence = context.application.persistence
+            if isinstance(persistence, DatabasePersistence):
+                await persistence.claim_conversation(str(self.name), key)
+        for handler in handlers:
             check = handler.check_update(update)
             if check is None or check is False:
                 continue

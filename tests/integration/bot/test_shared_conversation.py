@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from bot.context import BotServices
 from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
+from daraja.timestamps import now_utc
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
@@ -210,3 +212,43 @@ async def test_without_persistence_the_conversation_lives_in_memory(
         await feed(app, fake_telegram.text(customer, "500"))
         await app.stop()
     assert any("Paying KES 500" in text for text in fake_telegram.texts(customer.id))
+
+
+async def test_a_stale_state_without_timeout_handlers_is_ended_all_the_same(
+    db: TestDatabase, fake_telegram: FakeTelegram, customer: FakeUser
+) -> None:
+    heard: list[str] = []
+
+    async def in_one(update: Update, context: Context) -> int:
+        heard.append("one")
+        return ONE
+
+    conversation: SharedConversationHandler[Any] = SharedConversationHandler(
+        entry_points=[],
+        states={ONE: [MessageHandler(filters.TEXT, in_one)]},
+        fallbacks=[],
+        name="quiet",
+        persistent=True,
+        conversation_timeout=60,
+    )
+    persistence = DatabasePersistence()
+    app = (
+        Application.builder()
+        .token(TEST_BOT_TOKEN)
+        .base_url("https://telegram.test/bot")
+        .request(fake_telegram.request())
+        .persistence(persistence)
+        .updater(None)
+        .build()
+    )
+    app.add_handler(conversation.sync_handler(), -1)
+    app.add_handler(conversation, 0)
+    key = (customer.id, customer.id)
+    await DatabasePersistence().update_conversation("quiet", key, ONE)
+    async with app:
+        await app.start()
+        persistence.clock = lambda: now_utc() + timedelta(seconds=61)
+        await feed(app, fake_telegram.text(customer, "hello"))
+        await app.stop()
+    assert heard == []  # the stale state was not carried on
+    assert await DatabasePersistence().read_conversation("quiet", key) is None
