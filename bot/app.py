@@ -91,6 +91,7 @@ def build_application(
     conversation = pay_conversation(timeout, shared=persistence)
     if isinstance(conversation, SharedConversationHandler):
         application.add_handler(conversation.sync_handler(), SYNC_GROUP)
+        conversation.schedule_sweep(application)
     application.add_handler(conversation, MAIN_GROUP)
     for handler in [*standalone_handlers(), *common_handlers(), *admin_handlers()]:
         application.add_handler(handler, MAIN_GROUP)

@@ -54,6 +54,9 @@ class StoredConversation:
     state: object
     at: datetime | None  # None for rows written before last-activity times were stored
     version: str
+    #: Chat and user of the last step (ids, chat type, language code; no names or texts), so
+    #: an instance that never saw the customer can still time the conversation out.
+    who: dict[str, Any] | None = None
 
 
 class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
@@ -74,6 +77,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         self._versions: dict[tuple[str, ConversationKey], str | None] = {}
         # JSON of each user's data as last read or written here.
         self._user_synced: dict[int, str] = {}
+        # Who the update being handled is from, per key, until its state is written.
+        self._who: dict[tuple[str, ConversationKey], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ user data
 
@@ -121,6 +126,29 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         self._versions[(name, key)] = None if stored is None else stored.version
         return stored
 
+    async def stale_conversations(
+        self, name: str, timeout_seconds: float | None
+    ) -> list[tuple[ConversationKey, StoredConversation]]:
+        """Conversations idle past the timeout (each remembered as seen, ready to claim)."""
+        if not timeout_seconds:
+            return []
+        stale = []
+        for row in await StoredState.filter(namespace=CONVERSATIONS + name).all():
+            stored = _unwrap(row.value)
+            if self.is_stale(stored, timeout_seconds):
+                key = _decode_key(row.key)
+                self._versions[(name, key)] = stored.version
+                stale.append((key, stored))
+        return stale
+
+    def remember_who(self, name: str, key: ConversationKey, who: dict[str, Any]) -> None:
+        """Store `who` with the next state written for this key (see `StoredConversation`)."""
+        self._who[(name, key)] = who
+
+    def forget_who(self) -> None:
+        """Drop what `remember_who` kept for updates that changed no conversation."""
+        self._who.clear()
+
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
@@ -167,14 +195,17 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
                     .select_for_update()
                     .first()
                 )
-                current = None if row is None else _unwrap(row.value).version
-                if expected is not _UNSEEN and current != expected:
+                current = None if row is None else _unwrap(row.value)
+                if expected is not _UNSEEN and (current and current.version) != expected:
                     return False
                 if new_state is None:
                     if row is not None:
                         await row.delete(using_db=conn)
                 else:
                     value = {"state": new_state, "at": self.clock().isoformat(), "v": version}
+                    who = self._who.get((name, key)) or (current and current.who)
+                    if who:
+                        value["who"] = who
                     if row is None:
                         await StoredState.create(
                             namespace=namespace, key=encoded, value=value, using_db=conn
@@ -185,6 +216,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
         except IntegrityError:
             # Another instance created the row between our read and our insert.
             return False
+        finally:
+            self._who.pop((name, key), None)
         self._versions[(name, key)] = None if new_state is None else version
         return True
 
@@ -242,9 +275,11 @@ def _unwrap(value: object) -> StoredConversation:
     """A stored row as a `StoredConversation`; bare states are rows from before versions."""
     if isinstance(value, dict) and "state" in value and "v" in value:
         at = value.get("at")
+        who = value.get("who")
         return StoredConversation(
             state=value["state"],
             at=datetime.fromisoformat(at) if isinstance(at, str) else None,
             version=str(value["v"]),
+            who=who if isinstance(who, dict) else None,
         )
     return StoredConversation(state=value, at=None, version="legacy:" + _canonical(value))

@@ -17,10 +17,12 @@ amount on instance A and whose next message lands on B would not be in the conve
 * Idle timeout: every stored step carries its time. A state older than the timeout is timed
   out when the next update for it arrives, on whichever instance, by running the TIMEOUT
   handlers (the customer is told) before the update is handled as outside any conversation.
-  The in-process timeout job stays for the live case. Both paths go through `_ClaimedTimeout`,
-  which first removes the row only if it is still the version this instance saw: exactly one
-  instance times a conversation out, and a job on an instance the customer has since left
-  (the conversation moved on elsewhere) stays silent.
+  The in-process timeout job stays for the live case, and a periodic sweep on every instance
+  (`schedule_sweep`) times out conversations nobody came back to, also after a restart (each
+  row keeps the chat and user of its last step, ids and language code only, to address the
+  message). All paths go through `_ClaimedTimeout`, which first removes the row only if it is
+  still the version this instance saw: exactly one instance times a conversation out, and a
+  job on an instance the customer has since left (the conversation moved on) stays silent.
 
 Private PTB attributes used (pinned by tests/unit/bot/test_shared_conversation.py):
 `ConversationHandler._conversations` (a `TrackingDict` once persistence is initialised),
@@ -35,6 +37,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    Application,
     ApplicationHandlerStop,
     BaseHandler,
     CallbackContext,
@@ -111,6 +114,7 @@ class SharedConversationHandler(ConversationHandler[CCT]):
         if isinstance(states.get(key), PendingState):
             return
         name = str(self.name)
+        persistence.remember_who(name, key, _who(update))
         stored = await persistence.read_conversation(name, key)
         if stored is not None and persistence.is_stale(stored, self.timeout_seconds):
             await self._time_out(update, context, key)
@@ -119,6 +123,43 @@ class SharedConversationHandler(ConversationHandler[CCT]):
             states.data.pop(key, None)
         else:
             states.update_no_track({key: stored.state})
+
+    def schedule_sweep(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Time out abandoned conversations every so often, whoever served them.
+
+        The in-process timer dies with its process and the on-arrival check needs the customer
+        to write again; the sweep tells them on time even after a restart. Every instance
+        sweeps; the claim makes one of them do each conversation.
+        """
+        timeout = self.timeout_seconds
+        if not timeout or application.job_queue is None:
+            return
+        interval = min(max(timeout / 4, 1.0), 60.0)
+        application.job_queue.run_repeating(
+            self._sweep_job, interval=interval, first=interval, name=f"sweep:{self.name}"
+        )
+
+    async def _sweep_job(self, context: AnyContext) -> None:
+        await self.sweep(context.application)
+
+    async def sweep(self, application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+        """Time out every stored conversation idle past the timeout; returns how many it saw."""
+        persistence = application.persistence
+        if not isinstance(persistence, DatabasePersistence):
+            return 0
+        stale = await persistence.stale_conversations(str(self.name), self.timeout_seconds)
+        for key, stored in stale:
+            if not stored.who or "chat" not in stored.who or "user" not in stored.who:
+                continue  # a row from before `who` was stored: timed out when the customer writes
+            update = _update_for(stored.who, application)
+            if self.key_of(update) != key:
+                continue  # `who` does not describe this key: never act on the wrong chat
+            context = application.context_types.context.from_update(update, application)
+            await context.refresh_data()
+            await self._time_out(update, context, key)
+            if not isinstance(self._live_states().get(key), PendingState):
+                self._live_states().data.pop(key, None)
+        return len(stale)
 
     async def _time_out(self, update: Update, context: AnyContext, key: ConversationKey) -> None:
         log.info("conversation %s %s idle past its timeout: timing it out now", self.name, key)
@@ -162,6 +203,32 @@ async def write_through(update: object, context: AnyContext) -> None:
     if user is not None:
         context.application.mark_data_for_update_persistence(user_ids=user.id)
     await context.application.update_persistence()
+    persistence = context.application.persistence
+    if isinstance(persistence, DatabasePersistence):
+        persistence.forget_who()
+
+
+def _who(update: Update) -> dict[str, Any]:
+    """The chat and user of an update, as little as a timeout message needs."""
+    who: dict[str, Any] = {}
+    if update.effective_chat is not None:
+        who["chat"] = {"id": update.effective_chat.id, "type": update.effective_chat.type}
+    user = update.effective_user
+    if user is not None:
+        who["user"] = {"id": user.id, "is_bot": user.is_bot, "first_name": ""}
+        if user.language_code:
+            who["user"]["language_code"] = user.language_code
+    return who
+
+
+def _update_for(
+    who: dict[str, Any], application: Application[Any, Any, Any, Any, Any, Any]
+) -> Update:
+    """A stand-in for the customer's last update (PTB's own timeout passes the last update)."""
+    message: dict[str, Any] = {"message_id": 0, "date": 0, "chat": who.get("chat")}
+    if "user" in who:
+        message["from"] = who["user"]
+    return Update.de_json({"update_id": 0, "message": message}, application.bot)
 
 
 class _ClaimedTimeout(TypeHandler[Update, Any, None]):

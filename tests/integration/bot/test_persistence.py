@@ -142,3 +142,23 @@ async def test_unchanged_user_data_is_not_written_over_a_newer_copy(db: TestData
     await here.update_user_data(42, mine)
     stored = await StoredState.get(namespace=USER_DATA, key="42")
     assert stored.value["draft"] == {"amount": 500}
+
+
+async def test_who_is_stored_with_the_state_and_stale_ones_are_listed(db: TestDatabase) -> None:
+    start = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    store = DatabasePersistence(clock=lambda: start)
+    who = {"chat": {"id": 42, "type": "private"}, "user": {"id": 42, "language_code": "sw"}}
+    store.remember_who("pay", (42, 42), who)
+    await store.update_conversation("pay", (42, 42), 0)
+    await store.update_conversation("pay", (42, 42), 1)  # a later step keeps it
+    store.clock = lambda: start + timedelta(seconds=30)
+    await store.update_conversation("pay", (43, 43), 0)
+    stored = await store.read_conversation("pay", (42, 42))
+    assert stored is not None and stored.who == who
+    assert (await store.read_conversation("pay", (43, 43))).who is None  # type: ignore[union-attr]
+
+    other = DatabasePersistence(clock=lambda: start + timedelta(seconds=70))
+    stale = await other.stale_conversations("pay", 60)
+    assert [key for key, _ in stale] == [(42, 42)]
+    assert await other.stale_conversations("pay", None) == []
+    assert await other.claim_conversation("pay", (42, 42)) is True  # listed = seen = claimable

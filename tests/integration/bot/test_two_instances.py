@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.handlers.pay import CONFIRM, CONVERSATION_NAME, PHONE
 from bot.persistence import CONVERSATIONS, DatabasePersistence
+from bot.shared_conversation import SharedConversationHandler
 from bot.texts import t
 from config import Settings
 from daraja.timestamps import now_utc
@@ -265,4 +267,56 @@ async def test_live_timeout_job_fires_once_and_not_where_the_customer_left(
         assert await stored_state(customer) is None
     finally:
         await stop_harness(a)
+        await stop_harness(b)
+
+
+def conversation_of(harness: BotHarness) -> SharedConversationHandler[Any]:
+    (conversation,) = [
+        h for h in harness.app.handlers[0] if isinstance(h, SharedConversationHandler)
+    ]
+    return conversation
+
+
+async def test_abandoned_conversation_is_swept_after_a_restart_once_in_its_language(
+    pair: tuple[BotHarness, BotHarness], sw_customer: FakeUser, gateway: RecordingGateway
+) -> None:
+    a, b = pair
+    draft = await a.pay_up_to_confirmation(sw_customer, amount="600")
+    await stop_harness(a)  # the instance that served the customer is gone, its timer with it
+    c = await start_harness(bot_settings(bot_conversation_timeout_seconds=TIMEOUT), b.fake, gateway)
+    try:
+        assert await conversation_of(b).sweep(b.app) == 0  # not idle long enough yet
+        assert t("sw", "timeout") not in b.fake.texts(sw_customer.id)
+
+        for harness in (b, c):
+            persistence_of(harness).clock = clock_ahead(TIMEOUT + 1)
+        await asyncio.gather(conversation_of(b).sweep(b.app), conversation_of(c).sweep(c.app))
+        # Told once, in Kiswahili, without having written again; the draft cannot be pushed.
+        assert b.fake.texts(sw_customer.id).count(t("sw", "timeout")) == 1
+        assert (await b.service.get(draft.id)).status is S.CANCELLED
+        assert await stored_state(sw_customer) is None
+        assert await conversation_of(b).sweep(b.app) == 0
+
+        await c.press(sw_customer, f"pay:{draft.id}")
+        assert gateway.pushes == []
+        assert "kiasi gani" in await c.say(sw_customer, "/pay")  # and /pay starts afresh
+    finally:
+        await stop_harness(c)
+
+
+async def test_the_sweep_runs_by_itself_on_a_surviving_instance(
+    db: TestDatabase, fake_telegram: FakeTelegram, gateway: RecordingGateway, customer: FakeUser
+) -> None:
+    settings = bot_settings(bot_conversation_timeout_seconds=4.0)  # sweeps every second
+    a = await start_harness(settings, fake_telegram, gateway)
+    b = await start_harness(settings, fake_telegram, gateway)
+    try:
+        await a.say(customer, "/pay")
+        await a.say(customer, "600")
+        await stop_harness(a)
+        persistence_of(b).clock = clock_ahead(10)
+        async with asyncio.timeout(3):
+            await fake_telegram.wait_until(lambda: TIMED_OUT in fake_telegram.texts(customer.id))
+        assert await stored_state(customer) is None
+    finally:
         await stop_harness(b)
