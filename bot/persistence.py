@@ -11,7 +11,8 @@ readers and writers that are not alone:
   of the update's key is re-read before the conversation looks at it
   (`bot.shared_conversation`, through `read_conversation`).
 * Writes are immediate: `build_application` flushes after every update (write-through).
-* A conversation row is stored as `{"state": …, "at": ISO time of the last step, "v": version}`.
+* A conversation row is `{"state", "at": ISO time of the last step, "v": version, "who"}`
+  ("who": chat and user ids, chat type and language code of the last step, for timeouts).
   Each instance remembers the version it last read or wrote per key, and a conversation write
   goes through only if the row still has that version (compare-and-set). So a late write from
   an instance that has not seen a newer step elsewhere (its in-process timeout ending the
@@ -196,14 +197,15 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
                     .first()
                 )
                 current = None if row is None else _unwrap(row.value)
-                if expected is not _UNSEEN and (current and current.version) != expected:
+                current_version = None if current is None else current.version
+                if expected is not _UNSEEN and current_version != expected:
                     return False
                 if new_state is None:
                     if row is not None:
                         await row.delete(using_db=conn)
                 else:
                     value = {"state": new_state, "at": self.clock().isoformat(), "v": version}
-                    who = self._who.get((name, key)) or (current and current.who)
+                    who = self._who.get((name, key)) or (current.who if current else None)
                     if who:
                         value["who"] = who
                     if row is None:
