@@ -162,9 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--step", type=int, default=1_000)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--starts", type=int, default=3, help="start-up time samples")
-    parser.add_argument("--settle", type=float, default=1.0, help="seconds idle before reading")
+    parser.add_argument("--settle", type=float, default=0.5, help="seconds idle before reading")
     parser.add_argument(
-        "--drain", type=float, default=3.0, help="seconds per step to let the notifier catch up"
+        "--drain", type=float, default=2.0, help="seconds per step to let the notifier catch up"
     )
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--keep-logs", default="", help="copy the servers' logs to this folder")
