@@ -169,6 +169,12 @@ class FakeTelegram:
         """Answer only after `delay` seconds, so a client with a shorter timeout gives up."""
         self._failures.append(_Failure(200, "", method, None, times, delay=delay))
 
+    def fail_bad_request(
+        self, description: str, *, method: str | None = None, times: int | None = 1
+    ) -> None:
+        """Answer 400 with `description` (e.g. "Bad Request: message to edit not found")."""
+        self._failures.append(_Failure(400, description, method, None, times))
+
     def fail_timeout(self, *, method: str | None = None, times: int | None = 1) -> None:
         """In-process only: the client's read times out (PTB raises TimedOut).
 

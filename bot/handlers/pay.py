@@ -22,7 +22,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -257,8 +257,12 @@ async def confirm_pressed(update: Update, context: BotContext) -> int:
     await query.answer()
     merchant = context.settings.merchant_name
     # The message says "check your phone" before the push, so the notifier's later edit
-    # (paid / failed) can never be overwritten by this handler.
-    await _edit(query, t(lang, "check_phone", amount=money(payment.amount), merchant=merchant))
+    # (paid / failed) can never be overwritten by this handler. The edit is cosmetic: Telegram
+    # refusing it (flood control, 5xx, an uneditable message) must not keep the prompt from
+    # going out, and the message id is remembered anyway so the notifier edits this message.
+    await _edit_cosmetic(
+        query, payment.id, t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
+    )
     await context.payments.set_status_message(payment.id, query.message.message_id)
     try:
         payment = await context.payments.push(payment.id, user_id=_user_id(update))
@@ -283,6 +287,19 @@ async def _edit(
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
+
+
+async def _edit_cosmetic(query: CallbackQuery, payment_id: int, text: str) -> None:
+    """An edit nothing depends on: a Telegram failure is logged and otherwise ignored."""
+    try:
+        await _edit(query, text)
+    except TelegramError as exc:
+        log.warning(
+            "payment #%d: status message edit failed (%s: %s); pushing anyway",
+            payment_id,
+            type(exc).__name__,
+            exc,
+        )
 
 
 async def cancel_pressed(update: Update, context: BotContext) -> int:
