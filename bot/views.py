@@ -95,7 +95,9 @@ def outcome_text(kind: str, lang: str, payment: Any, merchant: str) -> tuple[str
             lang, payment.result_code, merchant=merchant, retry_after=_retry_after(payment)
         )
         return t(lang, "push_failed", amount=amount, reason=reason), retry
-    if kind == "expired" and not payment.result_code:
+    if kind == "expired" and not texts.is_expiry_code(payment.result_code):
+        # We gave up waiting (no result code, or only a later failure code recorded quietly):
+        # M-Pesa never confirmed either way, so the words must not say nothing was charged.
         return t(lang, "expired", amount=amount), retry
     reason = texts.failure_reason(lang, payment.result_code, merchant=merchant)
     return t(lang, "failed", amount=amount, reason=reason), retry

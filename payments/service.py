@@ -13,6 +13,12 @@ Decisions worth knowing (see also README "Payment states and reliability"):
   never locks a customer out.
 * A push that timed out (`TimedOut`, maybe processed) is never repeated: the payment becomes
   `unknown` and waits for a callback (matched by phone and amount if need be), or expiry.
+* Our own expiry (`payment_timeout_seconds` without a final answer) is not M-Pesa's word: such a
+  payment, when it has a CheckoutRequestID, is still queried until `LATE_CHECK_WINDOW` after its
+  push; a success then pays it ("late_paid"), a failure is recorded quietly and ends the checks.
+  A Daraja-reported expiry (1037, 1019, …, so `result_code` is set) is final and not queried.
+* A draft older than `DRAFT_TTL` is never pushed: `push` cancels it and raises `DraftExpired`,
+  and `expire_overdue` cancels such drafts so they do not linger.
 * A success whose amount differs from what we asked, or whose receipt already belongs to another
   payment, is not marked paid: the payment keeps its status with `flagged_reason` set, stops
   being reconciled or expired, no longer blocks the customer, and every admin gets an alert.
@@ -67,6 +73,11 @@ RECONCILE_LEASE_SECONDS = 60.0
 #: How far back a success callback for an unknown CheckoutRequestID may match a push whose
 #: answer we never got (so we never learnt its CheckoutRequestID).
 ORPHAN_MATCH_WINDOW = timedelta(hours=24)
+#: How long after its push a payment WE expired (no final answer reached us) is still queried.
+#: Our timeout is not M-Pesa's word: the callback may have been lost and the query API down, so
+#: we keep asking with the usual backoff (capped at `MAX_CHECK_INTERVAL_SECONDS`, i.e. every
+#: 10 minutes once the first few attempts are past) until a final answer or this window ends.
+LATE_CHECK_WINDOW = timedelta(hours=24)
 
 
 class PaymentService(PaymentLookups):
@@ -290,11 +301,7 @@ class PaymentService(PaymentLookups):
     async def reconcile_one(self, payment_id: int) -> Payment:
         """Ask Daraja now about one waiting payment and apply what it says."""
         payment = await self.get(payment_id)
-        if (
-            payment.status not in RECONCILABLE_STATES
-            or payment.checkout_request_id is None
-            or payment.flagged_reason
-        ):
+        if not self._checkable(payment):
             return payment
         try:
             result = await self.gateway.stk_query(payment.checkout_request_id)
@@ -310,10 +317,29 @@ class PaymentService(PaymentLookups):
             return await self.get(payment_id)
         await self.apply_result(result)
         fresh = await self.get(payment_id)
-        if fresh.status in RECONCILABLE_STATES and not fresh.flagged_reason:
+        if self._checkable(fresh):
             # An answer that settled nothing (Outcome.UNKNOWN): keep asking, more slowly.
             await self._schedule_next_check(fresh)
         return fresh
+
+    def _checkable(self, payment: Payment) -> bool:
+        """Whether Daraja is still worth asking about this payment (mirrors `_checkable_q`)."""
+        if payment.checkout_request_id is None or payment.flagged_reason:
+            return False
+        if payment.status in RECONCILABLE_STATES:
+            return True
+        return (
+            payment.status == S.EXPIRED
+            and payment.result_code is None
+            and payment.pushed_at is not None
+            and payment.pushed_at >= self.now() - LATE_CHECK_WINDOW
+        )
+
+    def _checkable_q(self, now: datetime) -> Q:
+        """Waiting payments, and those we expired ourselves within `LATE_CHECK_WINDOW`."""
+        return Q(status__in=list(RECONCILABLE_STATES)) | Q(
+            status=S.EXPIRED, result_code__isnull=True, pushed_at__gte=now - LATE_CHECK_WINDOW
+        )
 
     async def reconcile_due(
         self, owner: str, limit: int = 50, *, lease_seconds: float = RECONCILE_LEASE_SECONDS
@@ -321,7 +347,7 @@ class PaymentService(PaymentLookups):
         """Query every due waiting payment this owner manages to lease; returns how many."""
         now = self.now()
         due = Payment.filter(
-            status__in=list(RECONCILABLE_STATES),
+            self._checkable_q(now),
             next_check_at__lte=now,
             checkout_request_id__isnull=False,
             flagged_reason__isnull=True,
@@ -351,11 +377,7 @@ class PaymentService(PaymentLookups):
         # A conditional update is the lease: it works the same on SQLite and PostgreSQL, and
         # only one instance's UPDATE can match a free (or expired) claim.
         taken = await (
-            Payment.filter(
-                id=payment_id,
-                status__in=list(RECONCILABLE_STATES),
-                next_check_at__lte=now,
-            )
+            Payment.filter(self._checkable_q(now), id=payment_id, next_check_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .update(claimed_by=owner, claimed_until=now + timedelta(seconds=lease_seconds))
         )
@@ -379,7 +401,15 @@ class PaymentService(PaymentLookups):
                         id=payment.id, status=payment.status, flagged_reason__isnull=True
                     )
                     .using_db(conn)
-                    .update(status=S.EXPIRED, completed_at=now, updated_at=now, next_check_at=None)
+                    .update(
+                        status=S.EXPIRED,
+                        completed_at=now,
+                        updated_at=now,
+                        # Keep asking Daraja (LATE_CHECK_WINDOW) when there is something to ask.
+                        next_check_at=(payment.next_check_at or now)
+                        if payment.checkout_request_id
+                        else None,
+                    )
                 )
                 if not moved:
                     continue
@@ -389,7 +419,7 @@ class PaymentService(PaymentLookups):
                     EventKind.EXPIRED,
                     payment.status,
                     S.EXPIRED,
-                    {"after_seconds": self.rules.payment_timeout_seconds},
+                    {"after_seconds": self.rules.payment_timeout_seconds, "by": "timeout"},
                 )
                 await notify_customer(conn, payment, NotificationKind.EXPIRED, at=now)
             expired += 1
@@ -685,7 +715,7 @@ class PaymentService(PaymentLookups):
         now = self.now()
         base = max(self.rules.reconcile_after_seconds, 1.0)
         delay = min(base * 2 ** min(payment.check_attempts, 10), MAX_CHECK_INTERVAL_SECONDS)
-        await Payment.filter(id=payment.id, status__in=list(RECONCILABLE_STATES)).update(
+        await Payment.filter(self._checkable_q(now), id=payment.id).update(
             next_check_at=now + timedelta(seconds=delay),
             check_attempts=F("check_attempts") + 1,
             updated_at=now,

@@ -89,6 +89,12 @@ def push_failure_reason(
     return t(lang, key, merchant=merchant, wait=wait(seconds, lang))
 
 
+def is_expiry_code(code: str | None) -> bool:
+    """Daraja's own "expired/timed out" result codes (1037, 1019, 1036, 2026, …)."""
+    code = (code or "").strip()
+    return bool(code) and _outcome(code) == "expired"
+
+
 def _outcome(code: str) -> str:
     if not code:
         return "unknown"

@@ -121,9 +121,11 @@ TEXTS: dict[str, str] = {
         "Paid ✓\nReceipt {receipt}\n{amount} to {merchant}\n{when}"
     ),
     "failed": "Payment of {amount} not completed.\n{reason}",
+    # Our own timeout: M-Pesa never confirmed either way, so we cannot say nothing was charged.
     "expired": (
-        "Payment of {amount} not completed: the M-Pesa prompt expired before it was answered. "
-        "Nothing was charged. Tap Try again to get a new prompt."
+        "Payment of {amount}: no confirmation came from M-Pesa, so I stopped waiting.\n"
+        "If money left your M-Pesa account, I will tell you here as soon as M-Pesa confirms it.\n"
+        "Please check your M-Pesa SMS before you tap Try again, so you do not pay twice."
     ),
     "push_failed": "Could not send the M-Pesa prompt for {amount}.\n{reason}",
     "fail_1": (

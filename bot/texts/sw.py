@@ -120,9 +120,14 @@ TEXTS: dict[str, str] = {
         "Malipo yamefanikiwa ✓\nRisiti {receipt}\n{amount} kwa {merchant}\n{when}"
     ),
     "failed": "Malipo ya {amount} hayakukamilika.\n{reason}",
+    # Our own timeout: M-Pesa never confirmed either way (see en.py).
     "expired": (
-        "Malipo ya {amount} hayakukamilika: ombi la M-Pesa liliisha muda kabla ya kujibiwa. "
-        "Hakuna pesa iliyokatwa. Bonyeza Jaribu tena upate ombi jipya."
+        "Malipo ya {amount}: sijapata uthibitisho wowote kutoka M-Pesa, kwa hivyo nimeacha "
+        "kusubiri.\n"
+        "Ikiwa pesa zimetoka kwenye akaunti yako ya M-Pesa, nitakujulisha hapa mara tu M-Pesa "
+        "itakapothibitisha.\n"
+        "Tafadhali angalia SMS zako za M-Pesa kabla ya kubonyeza Jaribu tena, usije ukalipa "
+        "mara mbili."
     ),
     "push_failed": "Sikuweza kutuma ombi la M-Pesa la {amount}.\n{reason}",
     "fail_1": (

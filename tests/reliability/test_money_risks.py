@@ -15,9 +15,17 @@ import pytest
 from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.emulator import Emulator
+from payments.models import Payment
 from payments.states import PaymentStatus
 from tests.reliability.figures import FIGURES
-from tests.reliability.harness import Instance, QueryWatch, TelegramSeam, local_phone, phone_for
+from tests.reliability.harness import (
+    Clock,
+    Instance,
+    QueryWatch,
+    TelegramSeam,
+    local_phone,
+    phone_for,
+)
 
 S = PaymentStatus
 
@@ -25,6 +33,92 @@ S = PaymentStatus
 async def settle(emu: Emulator) -> None:
     async with asyncio.timeout(5):
         await emu.drain()
+
+
+async def pay(lipabot: Instance, user: FakeUser, phone: str, amount: str = "500") -> Payment:
+    draft = await lipabot.start_payment(user, amount, local_phone(phone))
+    return await lipabot.confirm(user, draft.id)
+
+
+def honest_expiry(text: str) -> bool:
+    """Our timeout's words: no "Nothing was charged", and check the SMS before trying again."""
+    return text == t("en", "expired", amount="KES 500") and "Nothing was charged" not in text
+
+
+# ------------------------------------------------------------------ 1. paid, told "not charged"
+
+
+async def test_push_timeout_and_dropped_callback_are_told_honestly(
+    lipabot: Instance,
+    customer: FakeUser,
+    emu: Emulator,
+    clock: Clock,
+    telegram: TelegramSeam,
+) -> None:
+    # The push timed out but Daraja processed it, and the customer paid; the callback is lost.
+    # Without a CheckoutRequestID there is nothing to query: the message must not claim that
+    # nothing was charged.
+    phone = phone_for(910)
+    emu.drop_callbacks(phone=phone)
+    emu.hang_next_push(5.0, processed=True)
+    payment = await pay(lipabot, customer, phone)
+    assert payment.status is S.UNKNOWN and payment.checkout_request_id is None
+    await settle(emu)
+    (request,) = emu.requests.values()
+    assert request.receipt, "the emulator completed the payment"
+
+    clock.advance(181)
+    await lipabot.reconcile()
+    await lipabot.deliver()
+    assert (await lipabot.service.get(payment.id)).status is S.EXPIRED
+    (told,) = telegram.outcomes(customer.id)
+    assert honest_expiry(told)
+    assert "SMS" in told and "as soon as M-Pesa confirms" in told
+    FIGURES.drove("money risks")
+    FIGURES.injected("push timeout")
+    FIGURES.injected("callback dropped")
+    FIGURES.delivered({customer.id: 1}, telegram.outcome_counts())
+
+
+async def test_query_api_down_for_the_whole_timeout_then_paid_late(
+    lipabot: Instance,
+    customer: FakeUser,
+    emu: Emulator,
+    clock: Clock,
+    telegram: TelegramSeam,
+    watch: QueryWatch,
+) -> None:
+    phone = phone_for(920)
+    emu.drop_callbacks(phone=phone)
+    payment = await pay(lipabot, customer, phone)
+    await settle(emu)
+    watch.down = True  # every query until long after our timeout fails to connect
+    for _ in range(10):
+        clock.advance(30)
+        await lipabot.reconcile()
+        await lipabot.deliver()
+    expired = await lipabot.service.get(payment.id)
+    assert (expired.status, expired.result_code) == (S.EXPIRED, None)
+    (told,) = telegram.outcomes(customer.id)
+    assert honest_expiry(told)
+
+    # An hour later Daraja answers queries again: the paid payment is found and announced.
+    clock.advance(3600)
+    await lipabot.reconcile()
+    assert (await lipabot.service.get(payment.id)).status is S.EXPIRED
+    watch.down = False
+    clock.advance(600)
+    await lipabot.reconcile()
+    await lipabot.deliver()
+    paid = await lipabot.service.get(payment.id)
+    assert paid.status is S.PAID
+    outcomes = telegram.outcomes(customer.id)
+    assert len(outcomes) == 2
+    assert outcomes[1].startswith("Good news: M-Pesa has now confirmed your payment.")
+    FIGURES.drove("money risks")
+    FIGURES.injected("callback dropped")
+    FIGURES.injected("daraja query down past the timeout", watch.refused)
+    FIGURES.delivered({customer.id: 2}, telegram.outcome_counts())
 
 
 # ------------------------------------------------------------------ 2. the cosmetic edit

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.fake_telegram import FakeUser
 from bot.texts import en, sw
 from daraja.errors import InvalidRequest, RateLimited, SubscriberLocked, Unavailable
-from payments.models import Notification, NotificationStatus
+from payments.models import Notification, NotificationStatus, Payment
 from payments.states import PaymentStatus
 from tests.integration.bot.conftest import BotHarness
 
@@ -204,3 +206,46 @@ async def test_alerts_for_a_removed_admin_are_not_sent(bot: BotHarness, customer
     assert await bot.deliver() == 0
     assert (await Notification.get(id=row.id)).status == NotificationStatus.UNDELIVERABLE
     assert bot.fake.chat_messages(999) == []
+
+
+@pytest.mark.parametrize("late_code", [None, "1", "1032"])
+@pytest.mark.parametrize("lang", ["en", "sw"])
+async def test_our_own_timeout_never_says_nothing_was_charged(
+    bot: BotHarness, lang: str, late_code: str | None
+) -> None:
+    """No final answer reached us: M-Pesa may have taken the money, so the words say so.
+
+    `late_code`: a failure Daraja reported after our expiry but before the message went out
+    (recorded quietly; the sandbox query may even say FAILED for a paid payment).
+    """
+    user = FakeUser(7100, language_code=lang)
+    await bot.pay_up_to_confirmation(user)
+    payment = await bot.confirm(user)
+    await Payment.filter(id=payment.id).update(
+        pushed_at=payment.pushed_at - timedelta(seconds=bot.service.rules.payment_timeout_seconds)
+    )
+    assert await bot.service.expire_overdue() == 1
+    if late_code is not None:
+        await bot.callback(payment, late_code)
+    assert await bot.deliver() == 1
+
+    catalogue = en.TEXTS if lang == "en" else sw.TEXTS
+    message = bot.fake.last(user.id)
+    assert message.message_id == payment.status_message_id
+    assert message.text == catalogue["expired"].format(amount="KES 500")
+    for never in ("Nothing was charged", "Hakuna pesa iliyokatwa"):
+        assert never not in message.text
+    assert "SMS" in message.text
+    assert bot.fake.buttons(user.id)[0]["callback_data"] == "retry:500"
+
+
+@pytest.mark.parametrize("code", ["1037", "1019", "1036", "2026"])
+async def test_a_daraja_reported_expiry_keeps_its_own_words(bot: BotHarness, code: str) -> None:
+    user = FakeUser(7200)
+    await bot.pay_up_to_confirmation(user)
+    payment = await bot.confirm(user)
+    await bot.callback(payment, code)
+    assert await bot.deliver() == 1
+    text = bot.fake.last(user.id).text
+    assert text != en.TEXTS["expired"].format(amount="KES 500")
+    assert text.startswith("Payment of KES 500 not completed.")
