@@ -2,11 +2,12 @@
 
 The service (`python -m bot serve`) runs under pyinstrument (`bench/profiled_serve.py`) on a
 throwaway PostgreSQL database (SQLite when PostgreSQL does not answer) and takes the same
-callback load as `bench.callbacks`;
-on SIGTERM uvicorn shuts down cleanly and the wrapper saves the session. From that session the
-script prints the share of CPU samples per package (our code, tortoise, asyncpg, uvicorn/h11,
-starlette, logging, python-telegram-bot, ...) and the functions with the most own time, and
-writes the full call tree to `bench/results/profile-<timestamp>.txt`.
+callback load as `bench.callbacks`; on SIGTERM uvicorn shuts down cleanly and the wrapper saves
+the session. The samples are wall-clock ones of the event-loop thread, so time spent idle in
+epoll (reported apart) and time the OS gave to other processes count too. The script prints
+the share of samples per package (our code, tortoise, asyncpg, uvicorn/h11, starlette, logging,
+python-telegram-bot, ...) and the functions with the most own time, and writes the full call
+tree to `bench/results/profile-<timestamp>.txt`.
 
 pyinstrument is a bench-only tool (`pip install -e '.[bench]'`). Sampling costs CPU, so the
 throughput printed here is lower than `bench.callbacks` reports; only the proportions matter.
