@@ -58,6 +58,14 @@ class PushLimitExceeded(PaymentError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class DraftExpired(PaymentError):
+    """The confirmation was older than the draft lifetime: cancelled, nothing pushed."""
+
+    def __init__(self, payment_id: int) -> None:
+        super().__init__(f"draft #{payment_id} expired before it was confirmed; not pushed")
+        self.payment_id = payment_id
+
+
 class PaymentNotFound(PaymentError):
     """No payment with that id (or not this user's)."""
 

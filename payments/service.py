@@ -43,7 +43,13 @@ from daraja.errors import DarajaError, InvalidRequest, RateLimited, SubscriberLo
 from daraja.masking import mask_checkout_id
 from daraja.timestamps import now_utc
 from daraja.types import PushAccepted, StkResult
-from payments.errors import InvalidPhone, PaymentInProgress, PaymentNotFound, PushLimitExceeded
+from payments.errors import (
+    DraftExpired,
+    InvalidPhone,
+    PaymentInProgress,
+    PaymentNotFound,
+    PushLimitExceeded,
+)
 from payments.journal import alert_admins, notify_customer, record_event
 from payments.lookups import WAITING_STATES, DaySummary, PaymentLookups
 from payments.models import EventKind, NotificationKind, Payment, PaymentEvent
@@ -64,7 +70,8 @@ logger = logging.getLogger(__name__)
 
 S = PaymentStatus
 
-#: A draft (confirmation not yet tapped) older than this no longer blocks anyone.
+#: A draft (confirmation not yet tapped) older than this no longer blocks anyone, is never
+#: pushed (a days-old Confirm button must not send a PIN prompt) and is cancelled.
 DRAFT_TTL = timedelta(minutes=5)
 #: The longest pause between two queries of one payment.
 MAX_CHECK_INTERVAL_SECONDS = 600.0
@@ -162,10 +169,16 @@ class PaymentService(PaymentLookups):
         return await self.push(payment.id, user_id=user_id)
 
     async def push(self, payment_id: int, *, user_id: int) -> Payment:
-        """Send the STK prompt for a draft, once however often this is called."""
+        """Send the STK prompt for a draft, once however often this is called.
+
+        Raises `DraftExpired` (after cancelling it) for a draft older than `DRAFT_TTL`.
+        """
         payment = await self._owned(payment_id, user_id)
         if payment.status != S.CREATED:
             return payment
+        if self.draft_is_stale(payment):
+            await self._cancel_stale_draft(payment, self.now())
+            raise DraftExpired(payment.id)
         busy = await self._waiting_payment(payment)
         if busy is not None:
             raise PaymentInProgress(busy)
@@ -195,6 +208,10 @@ class PaymentService(PaymentLookups):
             logger.exception("payment #%d: unexpected error during STK push", payment.id)
             return await self._push_unknown(payment, {"error": type(exc).__name__})
         return await self._push_accepted(payment, accepted)
+
+    def draft_is_stale(self, payment: Payment) -> bool:
+        """A draft older than `DRAFT_TTL`: `push` would cancel it and raise `DraftExpired`."""
+        return payment.status == S.CREATED and payment.created_at < self.now() - DRAFT_TTL
 
     async def _claim_push(self, payment: Payment) -> bool:
         """created -> pushing; False when another caller (or another waiting payment) won."""
@@ -387,6 +404,7 @@ class PaymentService(PaymentLookups):
         """Give up on payments with no final answer after `payment_timeout_seconds`."""
         now = self.now()
         cutoff = now - timedelta(seconds=self.rules.payment_timeout_seconds)
+        await self._cancel_stale_drafts(now)
         await self._unstick_pushes(cutoff, now)
         overdue = await Payment.filter(
             status__in=list(RECONCILABLE_STATES),
@@ -425,6 +443,25 @@ class PaymentService(PaymentLookups):
             expired += 1
             logger.info("payment #%d expired without a final answer", payment.id)
         return expired
+
+    async def _cancel_stale_drafts(self, now: datetime) -> None:
+        # Abandoned confirmations: nothing was sent, so nobody is told; the bot answers a late
+        # Confirm tap with "this confirmation has expired".
+        for draft in await Payment.filter(status=S.CREATED, created_at__lt=now - DRAFT_TTL):
+            await self._cancel_stale_draft(draft, now)
+
+    async def _cancel_stale_draft(self, draft: Payment, now: datetime) -> None:
+        async with in_transaction() as conn:
+            moved = await (
+                Payment.filter(id=draft.id, status=S.CREATED)
+                .using_db(conn)
+                .update(status=S.CANCELLED, updated_at=now, completed_at=now)
+            )
+            if moved:
+                await self._event(
+                    conn, draft, EventKind.CANCELLED, S.CREATED, S.CANCELLED, {"by": "expired"}
+                )
+                logger.info("payment #%d: draft expired unconfirmed; cancelled", draft.id)
 
     async def _unstick_pushes(self, cutoff: datetime, now: datetime) -> None:
         # A push interrupted mid-flight (process killed) leaves `pushing` behind; it may have

@@ -38,6 +38,7 @@ from bot.context import PRIVATE, BotContext
 from bot.shared_conversation import SharedConversationHandler
 from bot.texts import has, money, t
 from payments.errors import (
+    DraftExpired,
     InvalidAmount,
     InvalidPhone,
     PaymentInProgress,
@@ -260,12 +261,17 @@ async def confirm_pressed(update: Update, context: BotContext) -> int:
     # (paid / failed) can never be overwritten by this handler. The edit is cosmetic: Telegram
     # refusing it (flood control, 5xx, an uneditable message) must not keep the prompt from
     # going out, and the message id is remembered anyway so the notifier edits this message.
-    await _edit_cosmetic(
-        query, payment.id, t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
-    )
-    await context.payments.set_status_message(payment.id, query.message.message_id)
+    # A stale draft is refused by `push` below: no "check your phone" for a prompt not coming.
+    if not context.payments.draft_is_stale(payment):
+        check_phone = t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
+        await _edit_cosmetic(query, payment.id, check_phone)
+        await context.payments.set_status_message(payment.id, query.message.message_id)
     try:
         payment = await context.payments.push(payment.id, user_id=_user_id(update))
+    except DraftExpired:
+        # An old Confirm button (the draft outlived DRAFT_TTL): cancelled, nothing pushed.
+        await _edit(query, t(lang, "draft_expired"))
+        return _finish(context)
     except PushLimitExceeded as exc:
         await _edit(query, _limit_text(lang, exc))
         return _finish(context)

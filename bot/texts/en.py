@@ -73,6 +73,9 @@ TEXTS: dict[str, str] = {
     ),
     "already_sent": "Already sent: check your phone for the M-Pesa prompt.",
     "payment_closed": "This payment is already finished.",
+    "draft_expired": (
+        "This confirmation has expired, so no M-Pesa prompt was sent. Send /pay to start again."
+    ),
     "cancelled": "Cancelled. Nothing was charged. Send /pay to start again.",
     "nothing_to_cancel": "There is nothing to cancel. Send /pay to make a payment.",
     "timeout": (

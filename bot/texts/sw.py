@@ -72,6 +72,10 @@ TEXTS: dict[str, str] = {
     ),
     "already_sent": "Tayari limetumwa: angalia simu yako uone ombi la M-Pesa.",
     "payment_closed": "Malipo haya yameshakamilika.",
+    "draft_expired": (
+        "Uthibitisho huu umepitwa na muda, kwa hivyo sikutuma ombi la M-Pesa. "
+        "Tuma /pay kuanza upya."
+    ),
     "cancelled": "Imeghairiwa. Hakuna pesa iliyokatwa. Tuma /pay kuanza upya.",
     "nothing_to_cancel": "Hakuna cha kughairi. Tuma /pay kufanya malipo.",
     "timeout": (

@@ -17,6 +17,7 @@ from bot.texts import t
 from daraja.emulator import Emulator
 from payments.models import Payment
 from payments.states import PaymentStatus
+from tests.reliability.conftest import Launch
 from tests.reliability.figures import FIGURES
 from tests.reliability.harness import (
     Clock,
@@ -26,6 +27,7 @@ from tests.reliability.harness import (
     local_phone,
     phone_for,
 )
+from tests.support.db import TestDatabase
 
 S = PaymentStatus
 
@@ -168,3 +170,52 @@ async def test_a_failed_check_your_phone_edit_still_pushes_once(
     assert telegram.fake.last(customer.id).text.startswith("Paid ✓")
     FIGURES.drove("money risks")
     FIGURES.injected(f"check-your-phone edit failed ({fault})")
+
+
+# ------------------------------------------------------------------ 3. stale drafts
+
+
+async def test_a_days_old_confirm_button_sends_no_prompt(
+    sqlite_db: TestDatabase,
+    launch: Launch,
+    customer: FakeUser,
+    emu: Emulator,
+    clock: Clock,
+    telegram: TelegramSeam,
+    watch: QueryWatch,
+) -> None:
+    # No conversation timeout: nothing else would stop the old button.
+    lipabot = await launch(bot_conversation_timeout_seconds=0)
+    draft = await lipabot.start_payment(customer, "880", local_phone(phone_for(930)))
+    confirmation = telegram.fake.last(customer.id)
+    clock.advance(3 * 24 * 3600)
+
+    stale = await lipabot.confirm(customer, draft.id)
+
+    assert watch.pushes[lipabot.name] == 0 and len(emu.requests) == 0
+    assert stale.status is S.CANCELLED and stale.pushed_at is None
+    message = telegram.fake.messages[customer.id][confirmation.message_id]
+    assert message.text == t("en", "draft_expired")
+    assert message.edits == 1, "never told to check the phone for a prompt that is not coming"
+    assert telegram.fake.buttons(customer.id, confirmation.message_id) == []
+    assert t("en", "error_generic") not in telegram.fake.texts(customer.id)
+    # Tapping once more: still nothing pushed, and told it is finished.
+    await lipabot.feed(lipabot.confirm_update(customer, draft.id))
+    assert len(emu.requests) == 0
+    assert t("en", "payment_closed") in [a.get("text") for a in telegram.fake.answers()]
+    FIGURES.drove("money risks")
+    FIGURES.injected("days-old Confirm button")
+
+
+async def test_the_reconciler_cancels_abandoned_drafts(
+    lipabot: Instance, customer: FakeUser, clock: Clock
+) -> None:
+    draft = await lipabot.start_payment(customer, "880", local_phone(phone_for(931)))
+    clock.advance(299)
+    await lipabot.reconcile()
+    assert (await lipabot.service.get(draft.id)).status is S.CREATED
+    clock.advance(2)
+    await lipabot.reconcile()
+    assert (await lipabot.service.get(draft.id)).status is S.CANCELLED
+    FIGURES.drove("money risks")
+    FIGURES.injected("abandoned confirmation")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.fake_telegram import FakeUser
+from bot.texts import t
+from payments.models import Payment
+from payments.service import DRAFT_TTL
 from payments.states import PaymentStatus
 from tests.integration.bot.conftest import BotHarness
 
@@ -129,3 +134,17 @@ async def test_try_again_after_a_failure_restarts_with_the_same_amount(
     assert retry.id != payment.id and retry.amount == 250 and retry.phone == "254712345678"
     assert "KES 250" in bot.fake.last(customer.id).text
     assert bot.fake.buttons(customer.id)[0]["callback_data"] == f"pay:{retry.id}"
+
+
+@pytest.mark.parametrize("lang", ["en", "sw"])
+async def test_confirm_on_an_expired_draft_pushes_nothing_and_says_so(
+    bot: BotHarness, lang: str
+) -> None:
+    user = FakeUser(7300, language_code=lang)
+    draft = await bot.pay_up_to_confirmation(user)
+    await Payment.filter(id=draft.id).update(created_at=draft.created_at - DRAFT_TTL)
+    await bot.press(user, f"pay:{draft.id}")
+    assert bot.gateway.pushes == []
+    assert (await bot.service.get(draft.id)).status is PaymentStatus.CANCELLED
+    assert bot.fake.last(user.id).text == t(lang, "draft_expired")
+    assert bot.fake.buttons(user.id) == []
