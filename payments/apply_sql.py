@@ -32,7 +32,7 @@ from payments.models import Notification, Payment, PaymentEvent
 from payments.results import Plan
 from payments.states import PaymentStatus
 
-__all__ = ["execute_plan", "supports"]
+__all__ = ["connection", "execute_plan", "find_by_checkout", "supports"]
 
 # Only these appear in a Plan's `expect`; anything else is a programming error, not SQL.
 _EXPECT_NULL = {
@@ -61,6 +61,18 @@ def supports(conn: BaseDBAsyncClient) -> bool:
 def connection() -> BaseDBAsyncClient:
     """The connection the ORM would use for payments (honours tortoise's current context)."""
     return Payment._meta.db
+
+
+async def find_by_checkout(conn: BaseDBAsyncClient, checkout_request_id: str) -> Payment | None:
+    """The payment with this CheckoutRequestID, read without the query builder.
+
+    Same row, same `Payment` object as `Payment.get_or_none(checkout_request_id=...)`: the
+    row goes through the model's own loader (`_init_from_db`, what tortoise's executor uses).
+    """
+    rows = await conn.execute_query_dict(
+        f"SELECT * FROM {_table(Payment)} WHERE checkout_request_id = $1", [checkout_request_id]
+    )
+    return Payment._init_from_db(**rows[0]) if rows else None
 
 
 async def execute_plan(

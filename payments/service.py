@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -43,6 +43,7 @@ from daraja.errors import DarajaError, InvalidRequest, RateLimited, SubscriberLo
 from daraja.masking import mask_checkout_id
 from daraja.timestamps import now_utc
 from daraja.types import PushAccepted, StkResult
+from payments import apply_sql
 from payments.errors import (
     DraftExpired,
     InvalidPhone,
@@ -250,7 +251,12 @@ class PaymentService(PaymentLookups):
 
     async def apply_result(self, result: StkResult) -> ApplyResult:
         """Apply a callback or query result to its payment exactly once."""
-        payment = await Payment.get_or_none(checkout_request_id=result.checkout_request_id)
+        conn = apply_sql.connection()
+        one_statement = apply_sql.supports(conn)
+        if one_statement:
+            payment = await apply_sql.find_by_checkout(conn, result.checkout_request_id)
+        else:
+            payment = await Payment.get_or_none(checkout_request_id=result.checkout_request_id)
         if payment is None:
             payment = await self._match_orphan(result)
         if payment is None:
@@ -262,24 +268,44 @@ class PaymentService(PaymentLookups):
                 return ApplyResult(ApplyKind.UNKNOWN_CHECKOUT, None)
             await self._adopt_early_events(result.checkout_request_id, payment.id)
         # A lost race (another caller moved the row first) means: re-read and decide again.
-        for _ in range(5):
+        for attempt in range(5):
+            # On the one-statement path the first try does not ask whether the receipt is
+            # taken: every plan that a taken receipt would change writes that receipt, so the
+            # unique index refuses it (IntegrityError -> False) and the next round decides with
+            # the real answer. (SQLite keeps the ORM path and its check-first timing.)
             receipt_taken = False
-            if result.receipt:
+            if result.receipt and (attempt or not one_statement):
                 receipt_taken = await self._receipt_taken(result.receipt, payment.id)
             plan = decide(
                 PaymentFacts.of(payment), result, receipt_taken=receipt_taken, now=self.now()
             )
-            if await self._execute(payment, result, plan):
-                fresh = await Payment.get(id=payment.id)
-                self._log_apply(fresh, result, plan)
-                return ApplyResult(plan.kind, fresh)
+            now = self.now()
+            if await self._execute(payment, result, plan, now):
+                # What we wrote is what the row now holds: no re-read.
+                _apply_changes(payment, plan, now)
+                self._log_apply(payment, result, plan)
+                return ApplyResult(plan.kind, payment)
             payment = await Payment.get(id=payment.id)
         raise RuntimeError(f"payment #{payment.id}: result kept racing; giving up")
 
-    async def _execute(self, payment: Payment, result: StkResult, plan: Plan) -> bool:
+    async def _execute(
+        self, payment: Payment, result: StkResult, plan: Plan, now: datetime
+    ) -> bool:
         """Run a plan in one transaction; False when the row changed under us."""
-        now = self.now()
         try:
+            conn = apply_sql.connection()
+            if plan.alert is None and apply_sql.supports(conn):
+                # PostgreSQL: update, event and outbox row in one statement (no BEGIN/COMMIT).
+                return await apply_sql.execute_plan(
+                    conn,
+                    payment,
+                    plan,
+                    detail=event_detail(result, plan),
+                    raw=result.raw,
+                    source=result.source,
+                    checkout_request_id=result.checkout_request_id,
+                    at=now,
+                )
             async with in_transaction() as conn:
                 if plan.changes:
                     changed = await (
@@ -794,6 +820,18 @@ class PaymentService(PaymentLookups):
             payment.status,
             plan.kind,
         )
+
+
+def _apply_changes(payment: Payment, plan: Plan, now: datetime) -> None:
+    """Mirror a successful plan's update on the in-memory row (as a re-read would show it)."""
+    if not plan.changes:
+        return
+    for name, value in plan.changes.items():
+        # The database hands datetimes back in UTC; so must we (Daraja's are EAT-aware).
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC)
+        setattr(payment, name, value)
+    payment.updated_at = now
 
 
 def _error_detail(exc: BaseException) -> dict[str, Any]:
