@@ -6,14 +6,17 @@ in the payment's language, edits the payment's status message in place (or sends
 when it cannot), and marks each row sent, retried later, or undeliverable.
 
 `notify_soon()` wakes the loop at once (the webhooks app calls it after applying a callback), so
-a customer hears back in milliseconds rather than after the poll interval.
+a customer hears back in milliseconds rather than after the poll interval. While rounds come back
+full the loop goes again at once (a backlog drains at the send rate, not one batch per interval),
+and a token bucket keeps one bot under Telegram's ~30 messages per second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
@@ -32,8 +35,40 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30.0
+#: Telegram allows a bot about 30 messages per second overall; stay a little below it.
+SEND_RATE = 25.0
+SEND_BURST = 25
 # Edits that cannot succeed whatever we retry: fall back to a new message.
 _EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+class TokenBucket:
+    """At most `rate` sends per second on average, bursts of up to `burst`."""
+
+    def __init__(
+        self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
+        self.rate = rate
+        self.burst = float(burst)
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def delay(self) -> float:
+        """Take one token; return how long to wait before using it (0 when one was there)."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        self._tokens -= 1.0
+        # A negative balance is a debt: later takers wait for it too, so order is kept.
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    async def take(self) -> None:
+        wait = self.delay()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 class Notifier:
@@ -48,6 +83,8 @@ class Notifier:
         batch: int = 20,
         merchant: str = "lipabot merchant",
         lease_seconds: float = LEASE_SECONDS,
+        send_rate: float = SEND_RATE,
+        send_burst: int = SEND_BURST,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -58,6 +95,7 @@ class Notifier:
         self.merchant = merchant
         self.lease_seconds = lease_seconds
         self._wake = asyncio.Event()
+        self._bucket = TokenBucket(send_rate, send_burst)
 
     def notify_soon(self) -> None:
         """Ask the running loop to deliver now instead of at its next tick."""
@@ -65,6 +103,10 @@ class Notifier:
 
     async def deliver_due(self) -> int:
         """Claim due rows and try each once; returns how many were delivered."""
+        return (await self._round())[1]
+
+    async def _round(self) -> tuple[int, int]:
+        """One claim-and-deliver round: (rows claimed, rows delivered)."""
         rows = await self.outbox.claim(
             owner=self.owner, limit=self.batch, lease_seconds=self.lease_seconds
         )
@@ -72,16 +114,24 @@ class Notifier:
         for row in rows:
             if await self._deliver(row):
                 delivered += 1
-        return delivered
+        return len(rows), delivered
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
-        """Deliver until `stop` is set, waking every `interval` or on `notify_soon()`."""
+        """Deliver until `stop` is set, waking every `interval` or on `notify_soon()`.
+
+        A full round means more may be due: go again at once (the token bucket paces the
+        sends), so a backlog is not held to one batch per interval.
+        """
         while not stop.is_set():
+            claimed = 0
             try:
-                await self.deliver_due()
+                claimed, _ = await self._round()
             except Exception:
                 # A database hiccup must not kill the worker; the rows stay due.
                 log.exception("outbox delivery round failed")
+            if claimed >= self.batch:
+                await asyncio.sleep(0)  # let the rest of the process breathe between rounds
+                continue
             await self._sleep(stop, interval)
 
     async def _sleep(self, stop: asyncio.Event, interval: float) -> None:
@@ -101,6 +151,7 @@ class Notifier:
             await self.outbox.mark_undeliverable(row.id, reason="no longer an admin")
             return False
         try:
+            await self._bucket.take()
             await self._send(row)
         except PaymentNotFound:
             await self.outbox.mark_undeliverable(row.id, reason="payment not found")

@@ -1,0 +1,65 @@
+"""The notifier's run loop drains a backlog at the send rate, not one batch per interval."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+from bot.notifier import Notifier
+from payments.models import Notification, NotificationKind, NotificationStatus
+from tests.integration.bot.conftest import BotHarness
+
+ADMIN_CHAT = 4242
+
+
+async def _queue_alerts(count: int) -> None:
+    now = datetime.now(UTC)
+    for i in range(count):
+        await Notification.create(
+            payment_id=None,
+            chat_id=ADMIN_CHAT,
+            language="en",
+            kind=NotificationKind.ADMIN_ALERT,
+            topic=f"topic_{i}",
+            detail={"reason": f"topic_{i}"},
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+
+def _notifier(bot: BotHarness, **kwargs: object) -> Notifier:
+    return Notifier(bot.app.bot, bot.outbox, bot.service, owner="drain-test", **kwargs)  # type: ignore[arg-type]
+
+
+async def _run_until_sent(notifier: Notifier, bot: BotHarness, count: int) -> float:
+    stop = asyncio.Event()
+    started = time.monotonic()
+    task = asyncio.create_task(notifier.run(stop, interval=30))
+    try:
+        async with asyncio.timeout(5):
+            await bot.fake.wait_until(lambda: len(bot.fake.texts(ADMIN_CHAT)) >= count)
+        return time.monotonic() - started
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 2)
+
+
+async def test_a_backlog_bigger_than_a_batch_goes_out_without_waiting_for_the_interval(
+    bot: BotHarness,
+) -> None:
+    await _queue_alerts(23)
+    # batch 5 and a 30 s interval: the old loop would send 5 and sleep 30 s.
+    elapsed = await _run_until_sent(_notifier(bot, batch=5, send_rate=1000.0), bot, 23)
+    assert elapsed < 3
+    assert len(bot.fake.texts(ADMIN_CHAT)) == 23  # each once
+    pending = await Notification.filter(status=NotificationStatus.PENDING).count()
+    assert pending == 0
+
+
+async def test_the_send_rate_is_kept_while_draining(bot: BotHarness) -> None:
+    await _queue_alerts(12)
+    # 2 at once, then 10 more at 20/s: at least half a second.
+    elapsed = await _run_until_sent(_notifier(bot, batch=5, send_rate=20.0, send_burst=2), bot, 12)
+    assert elapsed >= 0.45
+    assert len(bot.fake.texts(ADMIN_CHAT)) == 12
