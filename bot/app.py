@@ -2,17 +2,26 @@
 
 The host decides how updates arrive: the webhooks app feeds `application.update_queue` (or calls
 `process_update`) with `updater=False`; local development polls with `updater=True`.
+
+Updates from the queue are processed concurrently (up to `CONCURRENT_UPDATES`), but never two
+of one chat or of one user at once, and those in arrival order (`PerChatUserUpdateProcessor`):
+PTB's ConversationHandler and our shared conversation state assume one update at a time per
+conversation, and a conversation is keyed by chat and user.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
 )
@@ -39,6 +48,70 @@ MAIN_GROUP = 0
 PERSIST_GROUP = 99
 
 CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
+#: Updates of different chats and users handled at once (each waits on the database mostly).
+CONCURRENT_UPDATES = 16
+
+
+class PerChatUserUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent updates, serialised per chat and per user, in arrival order.
+
+    The locks are taken before PTB's concurrency semaphore: the application starts one task
+    per update in queue order, an uncontended `asyncio.Lock` is taken without yielding and
+    waiters are served first come first served, so two updates of one chat or user run one
+    after the other in the order they arrived. Locks are always taken chat first, then user,
+    so two updates can never wait on each other.
+    """
+
+    __slots__ = ("_locks",)
+
+    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        # key -> [lock, holders and waiters]; dropped when nobody needs it (no unbounded growth)
+        self._locks: dict[tuple[str, int], list[Any]] = {}
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        async with self._serialised(_keys(update)):
+            await super().process_update(update, coroutine)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    @asynccontextmanager
+    async def _serialised(self, keys: list[tuple[str, int]]) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for key in keys:
+                await stack.enter_async_context(self._hold(key))
+            yield
+
+    @asynccontextmanager
+    async def _hold(self, key: tuple[str, int]) -> AsyncIterator[None]:
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
+
+
+def _keys(update: object) -> list[tuple[str, int]]:
+    """The chat's and the user's lock keys, chat first (the fixed order avoids deadlock)."""
+    if not isinstance(update, Update):
+        return []
+    keys = []
+    if update.effective_chat is not None:
+        keys.append(("chat", update.effective_chat.id))
+    if update.effective_user is not None:
+        keys.append(("user", update.effective_user.id))
+    return keys
 
 
 def build_application(
@@ -64,6 +137,7 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(_post_init)
+        .concurrent_updates(PerChatUserUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request)
