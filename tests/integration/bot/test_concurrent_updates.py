@@ -7,20 +7,55 @@ webhook route does): every one ends at the confirmation with their own amount an
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import pytest
 from telegram import Update
 
-from bot.app import PerChatUserUpdateProcessor
-from bot.fake_telegram import FakeUser
+from bot.app import PerChatUserUpdateProcessor, build_application
+from bot.context import BotServices
+from bot.fake_telegram import FakeTelegram, FakeUser
+from config import Settings
+from payments.outbox import Outbox
+from payments.rules import PaymentRules
+from payments.service import PaymentService
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.integration.bot.conftest import BotHarness, RecordingGateway
+from tests.support.db import TestDatabase
+
+
+@pytest.fixture
+async def bot(
+    sqlite_db: TestDatabase, settings: Settings, fake_telegram: FakeTelegram
+) -> AsyncIterator[BotHarness]:
+    """The conftest harness, but with 8 concurrent updates."""
+    gateway = RecordingGateway()
+    service = PaymentService(
+        gateway,
+        rules=PaymentRules.from_settings(settings),
+        callback_url="https://lipabot.test/payments/callback/x",
+    )
+    outbox = Outbox()
+    application = build_application(
+        settings,
+        BotServices(payments=service, outbox=outbox, owner="test-instance"),
+        request=fake_telegram.request(),
+        concurrent_updates=8,
+    )
+    await application.initialize()
+    await application.start()
+    try:
+        yield BotHarness(application, fake_telegram, gateway, service, outbox)
+    finally:
+        await application.stop()
+        await application.shutdown()
 
 
 async def test_interleaved_conversations_through_the_queue_each_reach_confirmation(
     bot: BotHarness,
 ) -> None:
     assert isinstance(bot.app.update_processor, PerChatUserUpdateProcessor)
-    assert bot.app.concurrent_updates > 1
+    assert bot.app.concurrent_updates == 8
     users = [FakeUser(id=7000 + i, first_name=f"c{i}") for i in range(8)]
     steps = [
         lambda u: "/pay",
