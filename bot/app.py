@@ -165,6 +165,8 @@ def build_application(
         owner=services.owner,
         admin_ids=settings.admin_ids,
         merchant=settings.merchant_name,
+        send_rate=settings.telegram_send_rate,
+        send_burst=max(1, int(settings.telegram_send_rate)),
     )
 
     timeout = settings.bot_conversation_timeout_seconds or None

@@ -83,7 +83,7 @@ class Notifier:
         batch: int = 20,
         merchant: str = "lipabot merchant",
         lease_seconds: float = LEASE_SECONDS,
-        send_rate: float = SEND_RATE,
+        send_rate: float | None = SEND_RATE,
         send_burst: int = SEND_BURST,
     ) -> None:
         self.bot = bot
@@ -95,7 +95,13 @@ class Notifier:
         self.merchant = merchant
         self.lease_seconds = lease_seconds
         self._wake = asyncio.Event()
-        self._bucket = TokenBucket(send_rate, send_burst)
+        # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
+        self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
+
+    @property
+    def send_rate(self) -> float | None:
+        """Messages per second this notifier allows itself, or None for no limit."""
+        return self._bucket.rate if self._bucket is not None else None
 
     def notify_soon(self) -> None:
         """Ask the running loop to deliver now instead of at its next tick."""
@@ -151,7 +157,8 @@ class Notifier:
             await self.outbox.mark_undeliverable(row.id, reason="no longer an admin")
             return False
         try:
-            await self._bucket.take()
+            if self._bucket is not None:
+                await self._bucket.take()
             await self._send(row)
         except PaymentNotFound:
             await self.outbox.mark_undeliverable(row.id, reason="payment not found")

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     merchant_name: str = "lipabot merchant"
+    # Telegram answers bursts above ~30 messages/s with 429; stay under it. 0 = no limit.
+    telegram_send_rate: float = Field(default=25.0, ge=0)
 
     # Daraja
     mpesa_env: DarajaEnv | None = None

@@ -6,9 +6,19 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.context import notifier_of
+from bot.fake_telegram import FakeTelegram
 from bot.notifier import Notifier
 from payments.models import Notification, NotificationKind, NotificationStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.integration.bot.conftest import (
+    BotHarness,
+    RecordingGateway,
+    start_harness,
+    stop_harness,
+)
+from tests.support.settings import make_settings
 
 ADMIN_CHAT = 4242
 
@@ -63,3 +73,15 @@ async def test_the_send_rate_is_kept_while_draining(bot: BotHarness) -> None:
     elapsed = await _run_until_sent(_notifier(bot, batch=5, send_rate=20.0, send_burst=2), bot, 12)
     assert elapsed >= 0.45
     assert len(bot.fake.texts(ADMIN_CHAT)) == 12
+
+
+@pytest.mark.parametrize(("rate", "expected"), [(7.0, 7.0), (0.0, None)])
+async def test_the_send_rate_comes_from_settings(
+    sqlite_db: object, fake_telegram: FakeTelegram, rate: float, expected: float | None
+) -> None:
+    settings = make_settings(telegram_send_rate=rate)
+    harness = await start_harness(settings, fake_telegram, RecordingGateway())
+    try:
+        assert notifier_of(harness.app).send_rate == expected
+    finally:
+        await stop_harness(harness)
