@@ -229,6 +229,7 @@ async def run(args: argparse.Namespace, database_url: str, workdir: Path) -> dic
             telegram_url,
             MPESA_BASE_URL=emulator_url,
             PUSH_LIMIT_PER_HOUR="100",
+            TELEGRAM_SEND_RATE=str(args.send_rate),
         )
         server = start_service(env, workdir / "serve.log")
         try:
@@ -357,6 +358,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "database": label,
         "emulator_callback_delay_seconds": args.delay,
+        "telegram_send_rate": args.send_rate,
         "goal": {"callback_to_telegram_p99_ms_max": 100, "lost_max": 0},
         **figures,
     }
@@ -386,6 +388,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--step-timeout", type=float, default=60.0)
     parser.add_argument("--receipt-timeout", type=float, default=60.0)
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument(
+        "--send-rate",
+        type=float,
+        default=25.0,
+        help="the service's TELEGRAM_SEND_RATE (messages/s; 0 = no limit of its own)",
+    )
     parser.add_argument("--keep-logs", default="", help="copy the server's log to this folder")
     args = parser.parse_args(argv)
     figures = asyncio.run(main_async(args))
