@@ -171,7 +171,7 @@ async def test_run_loop_delivers_within_milliseconds_of_notify_soon(
     stop.set()
     await asyncio.wait_for(task, 1)
     assert message.text.startswith("Paid ✓")
-    assert elapsed < 0.5
+    assert elapsed < 5  # the loop sleeps 30 s between ticks: only the wake-up explains this
 
 
 async def test_a_row_that_cannot_be_delivered_does_not_block_the_others(

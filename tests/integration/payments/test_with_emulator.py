@@ -77,7 +77,8 @@ async def _settle(loop: Loop) -> None:
 
 async def test_push_then_callback_pays_with_exactly_one_message(loop: Loop) -> None:
     payment = await _start(loop)
-    assert payment.status is S.PENDING
+    # With a zero callback delay the callback may land before start_payment returns.
+    assert payment.status in {S.PENDING, S.PAID}
     assert payment.checkout_request_id.startswith("ws_CO_")
     await _settle(loop)
     paid = await loop.service.get(payment.id)
