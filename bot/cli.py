@@ -13,6 +13,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -69,22 +70,26 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from webhooks.app import create_app
 
     settings = _settings()
     configure_logging(settings)
     if not _report(settings, "serve"):
         return 1
-    app = create_app(settings, register_webhook=True)
+    _run_uvicorn(create_app(settings, register_webhook=True), args.host, settings.port)
+    return 0
+
+
+def _run_uvicorn(app: Any, host: str, port: int) -> None:
+    import uvicorn
+
     # Proxy headers are resolved by the app itself (webhooks.security, FORWARDED_ALLOW_IPS):
     # uvicorn's "*" takes the left-most X-Forwarded-For entry, which the caller controls.
     # uvicorn's access log is off because it would print the callback token in the path.
     uvicorn.run(
         app,
-        host=args.host,
-        port=settings.port,
+        host=host,
+        port=port,
         proxy_headers=False,
         access_log=False,
         log_config=None,
@@ -92,12 +97,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         lifespan="on",
         ws="none",
     )
-    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from webhooks.app import create_app
 
     settings = _settings()
@@ -107,16 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = create_app(settings, telegram_mode="polling", run_migrations=not settings.is_postgres)
     if settings.is_postgres:
         log.info("PostgreSQL: migrations are not run by `run`; use `python -m bot migrate`")
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=settings.port,
-        proxy_headers=False,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-        ws="none",
-    )
+    _run_uvicorn(app, args.host, settings.port)
     return 0
 
 
