@@ -15,6 +15,8 @@ import logging
 import os
 from typing import Any
 
+import asyncpg
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext, get_current_context
 from tortoise.migrations.api.migrate import migrate as _migrate_api
 
@@ -32,7 +34,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     url = _normalise_url(database_url)
     connection = _connection_name(url)
     return {
-        "connections": {connection: url},
+        "connections": {connection: _connection_config(url)},
         "apps": {
             APP_LABEL: {
                 "models": [MODELS_MODULE],
@@ -43,6 +45,25 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+class _NoResetConnection(asyncpg.Connection):
+    """An asyncpg connection the pool takes back without a reset round trip.
+
+    lipabot changes no session state (no SET, LISTEN, advisory locks or cursors); asyncpg still
+    rolls back a transaction left open before the connection is handed out again.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection_config(url: str) -> str | dict[str, Any]:
+    if not url.startswith("postgres://"):
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["connection_class"] = _NoResetConnection
+    return config
 
 
 def _connection_name(url: str) -> str:

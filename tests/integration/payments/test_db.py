@@ -94,7 +94,12 @@ async def test_migrate_twice_is_a_no_op(db: TestDatabase) -> None:
 
 def test_tortoise_config_names_the_app_and_migrations() -> None:
     config = tortoise_config("postgresql://u@h/d")
-    assert config["connections"] == {"postgres": "postgres://u@h/d"}
+    assert list(config["connections"]) == ["postgres"]
+    postgres = config["connections"]["postgres"]
+    assert postgres["engine"] == "tortoise.backends.asyncpg"
+    assert postgres["credentials"]["host"] == "h"
+    assert postgres["credentials"]["database"] == "d"
+    assert tortoise_config("sqlite://x.sqlite3")["connections"] == {"sqlite": "sqlite://x.sqlite3"}
     assert config["apps"]["models"]["models"] == ["payments.models"]
     assert config["apps"]["models"]["migrations"] == "migrations"
     assert config["use_tz"] is True
@@ -152,3 +157,17 @@ async def test_migrations_describe_the_models_exactly() -> None:
         await ctx.init(config=config)
         writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
     assert [w.name for w in writers] == []
+
+
+def test_postgres_connections_skip_the_session_reset_on_release() -> None:
+    """No `RESET ALL`/`UNLISTEN *` round trip each time the pool takes a connection back.
+
+    lipabot never changes session state (no SET, LISTEN, advisory locks or cursors), and
+    asyncpg still rolls back a transaction left open before the connection is reused.
+    """
+    import asyncpg
+
+    credentials = tortoise_config("postgres://u@h/d")["connections"]["postgres"]["credentials"]
+    connection_class = credentials["connection_class"]
+    assert issubclass(connection_class, asyncpg.Connection)
+    assert connection_class.get_reset_query(None) == ""  # needs no live connection
