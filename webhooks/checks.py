@@ -48,7 +48,7 @@ def check_settings(settings: Settings, mode: Mode = "serve") -> list[Finding]:
     """Every finding about `settings` for `mode`, without touching the network."""
     found: list[Finding] = []
     found += _telegram(settings, mode)
-    found += _daraja(settings)
+    found += _daraja(settings, mode)
     found += _callback(settings, mode)
     found += _service(settings, mode)
     return found
@@ -76,12 +76,21 @@ def _telegram(settings: Settings, mode: Mode) -> list[Finding]:
     return out
 
 
-def _daraja(settings: Settings) -> list[Finding]:
+def _daraja(settings: Settings, mode: Mode) -> list[Finding]:
     env = settings.daraja_env
     out = [Finding("ok", "MPESA_ENV", f"{env}" + ("" if settings.mpesa_env else " (default)"))]
     if env == DarajaEnv.EMULATOR:
         where = settings.mpesa_base_url or "in-process, mounted at /daraja"
         out.append(Finding("info", "Daraja", f"emulator ({where}); no credentials needed"))
+        if mode == "serve":
+            out.append(
+                Finding(
+                    "warn",
+                    "Daraja",
+                    "serving on the emulator: payments are simulated and no money moves "
+                    "(set MPESA_CONSUMER_KEY/SECRET for sandbox or production)",
+                )
+            )
         return out
     for name in ("mpesa_consumer_key", "mpesa_consumer_secret"):
         if _secret(settings, name):

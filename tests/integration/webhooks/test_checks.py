@@ -142,3 +142,12 @@ def test_check_command_exit_codes(tmp_path: Path, _sqlite_template: Path) -> Non
     assert bad.returncode == 1
     assert "error MPESA_SHORTCODE: is the sandbox shortcode 174379 in production" in bad.stdout
     assert "error PUBLIC_URL: missing" in bad.stdout
+
+
+def test_serve_on_the_emulator_warns_that_no_money_moves() -> None:
+    # Without Daraja credentials `serve` would take simulated payments: say so loudly.
+    findings = check_settings(make_settings(), "serve")
+    assert any(f.level == "warn" and "no money moves" in f.text for f in findings)
+    assert not any("no money moves" in f.text for f in check_settings(make_settings(), "run"))
+    live = check_settings(make_settings(**LIVE), "serve")
+    assert not any("no money moves" in f.text for f in live)
