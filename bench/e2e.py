@@ -54,6 +54,7 @@ from bench.common import (
     write_results,
 )
 from bench.service import WEBHOOK_SECRET, service_env, start_service
+from webhooks.serving import serve_in_loop
 
 FIRST_USER_ID = 8_000_000
 _RECEIPT = re.compile(r"\b[A-Z0-9]{10}\b")
@@ -108,18 +109,8 @@ async def serve_app(app: Any) -> AsyncIterator[str]:
     config = uvicorn.Config(
         app, host=HOST, port=0, log_level="warning", access_log=False, lifespan="on"
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serve_in_loop(config) as port:
         yield f"http://{HOST}:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def emulator_recorder(sent: dict[str, Sent]) -> Callable[[httpx.Request], Awaitable[None]]:

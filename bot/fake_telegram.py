@@ -135,19 +135,11 @@ class FakeTelegram:
         """Serve over a real socket; yields the `TELEGRAM_API_URL` to use (`http://host:port/bot`)."""
         import uvicorn
 
+        from webhooks.serving import serve_in_loop
+
         config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        try:
+        async with serve_in_loop(config) as bound:
             yield f"http://{host}:{bound}/bot"
-        finally:
-            server.should_exit = True
-            await task
 
     # ---------------------------------------------------------------- failures
 

@@ -24,23 +24,14 @@ from bench.common import (
     receipt_number,
     stk_callback_body,
 )
+from webhooks.serving import serve_in_loop
 
 
 @contextlib.asynccontextmanager
 async def serve_bare() -> AsyncIterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serve_in_loop(config) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def _requests(host: str, count: int, *, broken_every: int = 0) -> list[bytes]:

@@ -32,6 +32,7 @@ from tests.reliability.harness import TelegramSeam, eventually, local_phone, pho
 from tests.support.daraja import free_port
 from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN, make_settings
 from webhooks.app import create_app
+from webhooks.serving import serve_in_loop
 
 CONSUMER_KEY = "ck-Vb9sQ2xLm4Rt7Yp1Wn6Zc3Hd8Kf5Jg0A"
 CONSUMER_SECRET = "cs-Qm3Tz8Lp1Xv6Bn4Rw9Kd2Hs7Gf5Jc0Ye"
@@ -121,19 +122,8 @@ async def serve(app: object, port: int) -> AsyncIterator[str]:
         ws="none",
         proxy_headers=False,
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+    async with serve_in_loop(config):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        async with asyncio.timeout(10):
-            await task
 
 
 async def test_a_whole_flow_logs_no_secret_and_no_full_phone(

@@ -43,6 +43,7 @@ from config.settings import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from daraja.config import EMULATOR_CREDENTIALS, DarajaConfig
 from daraja.emulator import Emulator, create_emulator_app
 from daraja.timestamps import daraja_timestamp, stk_password
+from webhooks.serving import serve_in_loop
 
 EMULATOR_BASE_URL = "http://daraja.test"
 RECEIVER_URL = "http://receiver.test/callback"
@@ -201,19 +202,8 @@ async def serve_in_background(app: ASGIApp, *, port: int | None = None) -> Async
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+    async with serve_in_loop(config):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        async with asyncio.timeout(10):
-            await task
 
 
 @pytest.fixture
