@@ -32,7 +32,7 @@ from payments.models import Notification, Payment, PaymentEvent
 from payments.results import Plan
 from payments.states import PaymentStatus
 
-__all__ = ["connection", "execute_plan", "find_by_checkout", "supports"]
+__all__ = ["apply_to_waiting", "connection", "execute_plan", "find_by_checkout", "supports"]
 
 # Only these appear in a Plan's `expect`; anything else is a programming error, not SQL.
 _EXPECT_NULL = {
@@ -157,6 +157,88 @@ async def execute_plan(
     parts.append(" SELECT count(*) AS moved FROM moved")
     rows = await conn.execute_query_dict("".join(parts), args)
     return bool(rows and rows[0]["moved"])
+
+
+async def apply_to_waiting(
+    conn: BaseDBAsyncClient,
+    plan: Plan,
+    *,
+    assumed_status: PaymentStatus,
+    amount: int | None,
+    detail: dict[str, Any],
+    raw: dict[str, Any] | None,
+    source: str,
+    checkout_request_id: str,
+    at: datetime,
+) -> Payment | None:
+    """Find and move a waiting payment in one statement; None when it is not as assumed.
+
+    `plan` was decided for a payment with this CheckoutRequestID in `assumed_status`, not
+    flagged, and (when `amount` is given) asking for that amount: the statement's WHERE holds
+    exactly those assumptions, so when it matches a row the decision is the one `decide` makes
+    for the stored row, and the row comes back as updated. When it matches none (no such
+    payment yet, already settled, flagged, another amount) nothing is written and the caller
+    reads the row and decides from what is stored. A taken receipt raises `IntegrityError`
+    and writes nothing, as in `execute_plan`.
+    """
+    if plan.alert is not None or not plan.changes or plan.to_status is None:
+        raise ValueError("only plans that move a payment without an alert can be assumed")
+    if plan.expect != {"status": assumed_status, "flagged_reason__isnull": True}:
+        raise ValueError(f"unsupported expectations for an assumed plan: {plan.expect!r}")
+    args: list[Any] = []
+
+    def arg(value: Any, cast: str = "") -> str:
+        args.append(_db_value(value))
+        return f"${len(args)}{cast}"
+
+    sets = [f"{_column(name)} = {arg(value)}" for name, value in plan.changes.items()]
+    sets.append(f"updated_at = {arg(at)}")
+    where = [
+        f"checkout_request_id = {arg(checkout_request_id, '::varchar')}",
+        f"status = {arg(assumed_status, '::varchar')}",
+        "flagged_reason IS NULL",
+    ]
+    if amount is not None:
+        where.append(f"amount = {arg(amount, '::int')}")
+    event_values = ", ".join(
+        (
+            arg(checkout_request_id, "::varchar"),
+            arg(str(plan.event), "::varchar"),
+            arg(str(assumed_status), "::varchar"),
+            arg(str(plan.to_status), "::varchar"),
+            arg(_json(detail), "::jsonb"),
+            arg(_json(raw), "::jsonb"),
+            arg(source, "::varchar"),
+            arg(at, "::timestamptz"),
+        )
+    )
+    parts = [
+        f"WITH moved AS (UPDATE {_table(Payment)} SET {', '.join(sets)} "
+        f"WHERE {' AND '.join(where)} RETURNING *)",
+        f", ev AS (INSERT INTO {_table(PaymentEvent)} ({_EVENT_COLUMNS}) "
+        f"SELECT id, {event_values} FROM moved)",
+    ]
+    if plan.notify is not None:
+        note_values = ", ".join(
+            (
+                "chat_id",
+                "user_id",
+                "language",
+                arg(str(plan.notify), "::varchar"),
+                arg(_NOTE_TOPIC, "::varchar"),
+                arg(_NOTE_STATUS, "::varchar"),
+                "0",
+                arg(at, "::timestamptz"),
+                arg(at, "::timestamptz"),
+            )
+        )
+        parts.append(
+            f", note AS (INSERT INTO {_table(Notification)} ({_NOTE_COLUMNS}) "
+            f"SELECT id, {note_values} FROM moved)"
+        )
+    parts.append(" SELECT * FROM moved")
+    rows = await conn.execute_query_dict("".join(parts), args)
+    return Payment._init_from_db(**rows[0]) if rows else None
 
 
 def _table(model: type[Any]) -> str:

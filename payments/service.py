@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -254,6 +255,9 @@ class PaymentService(PaymentLookups):
         conn = apply_sql.connection()
         one_statement = apply_sql.supports(conn)
         if one_statement:
+            applied = await self._apply_to_pending(conn, result)
+            if applied is not None:
+                return applied
             payment = await apply_sql.find_by_checkout(conn, result.checkout_request_id)
         else:
             payment = await Payment.get_or_none(checkout_request_id=result.checkout_request_id)
@@ -287,6 +291,40 @@ class PaymentService(PaymentLookups):
                 return ApplyResult(plan.kind, payment)
             payment = await Payment.get(id=payment.id)
         raise RuntimeError(f"payment #{payment.id}: result kept racing; giving up")
+
+    async def _apply_to_pending(
+        self, conn: BaseDBAsyncClient, result: StkResult
+    ) -> ApplyResult | None:
+        """The common case in one round trip (PostgreSQL): a final result for a pending payment.
+
+        Decides as if the payment were pending, unflagged and asking for the result's amount,
+        and lets the statement's WHERE check exactly that; None (nothing written) when the
+        stored row is otherwise, or the receipt is taken, and the caller takes the full path.
+        """
+        facts = PaymentFacts(status=PaymentStatus.PENDING, amount=result.amount or 0)
+        now = self.now()
+        plan = decide(facts, result, receipt_taken=False, now=now)
+        if plan.kind is not ApplyKind.APPLIED or plan.alert is not None:
+            return None
+        try:
+            payment = await apply_sql.apply_to_waiting(
+                conn,
+                plan,
+                assumed_status=PaymentStatus.PENDING,
+                amount=result.amount,
+                detail=event_detail(result, plan),
+                raw=result.raw,
+                source=result.source,
+                checkout_request_id=result.checkout_request_id,
+                at=now,
+            )
+        except IntegrityError:
+            # The receipt belongs to another payment: the full path flags it for the admins.
+            return None
+        if payment is None:
+            return None
+        self._log_apply(payment, result, plan)
+        return ApplyResult(plan.kind, payment)
 
     async def _execute(
         self, payment: Payment, result: StkResult, plan: Plan, now: datetime

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
+# Encoded once, as JSONResponse would encode it: the answer to every valid callback.
+_ACCEPTED_BODY = JSONResponse(ACCEPTED).body
 
 
 def _refuse(runtime: Runtime, status: int, reason: str) -> JSONResponse:
@@ -93,7 +95,7 @@ async def _apply(runtime: Runtime, result: StkResult, client: str | None) -> Res
         )
     if runtime.application is not None:
         runtime.notifier.notify_soon()
-    return JSONResponse(ACCEPTED)
+    return Response(_ACCEPTED_BODY, media_type="application/json")
 
 
 routes = [Route("/payments/callback/{token}", stk_callback, methods=["POST"])]

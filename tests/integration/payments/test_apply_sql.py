@@ -104,3 +104,108 @@ async def test_apply_result_returns_the_row_as_stored(db: TestDatabase) -> None:
     assert {f: getattr(applied.payment, f) for f in fields} == {
         f: getattr(stored, f) for f in fields
     }
+
+
+# --------------------------------------------------------------- the assumed (one round trip) path
+
+
+async def _assume_pending(result) -> Payment | None:  # type: ignore[no-untyped-def]
+    facts = PaymentFacts(status=S.PENDING, amount=result.amount or 0)
+    plan = decide(facts, result, receipt_taken=False, now=AT)
+    return await apply_sql.apply_to_waiting(
+        apply_sql.connection(),
+        plan,
+        assumed_status=S.PENDING,
+        amount=result.amount,
+        detail=event_detail(result, plan),
+        raw=result.raw,
+        source=result.source,
+        checkout_request_id=result.checkout_request_id,
+        at=AT,
+    )
+
+
+async def _nothing_written(payment_id: int) -> bool:
+    return not (
+        await PaymentEvent.filter(payment_id=payment_id, kind="callback").exists()
+        or await Notification.filter(payment_id=payment_id).exists()
+    )
+
+
+async def test_assumed_path_moves_a_pending_payment_and_returns_the_stored_row(
+    postgres_db: TestDatabase,
+) -> None:
+    payment = await start(make_service(), language="sw")
+    moved = await _assume_pending(callback(payment.checkout_request_id))
+    stored = await Payment.get(id=payment.id)
+    assert moved is not None and moved.id == payment.id
+    fields = Payment._meta.fields_map.keys() - {"events", "notifications"}
+    assert {f: getattr(moved, f) for f in fields} == {f: getattr(stored, f) for f in fields}
+    assert (stored.status, stored.receipt, stored.paid_amount) == (S.PAID, "TC2ABCDE12", 1500)
+    event = await PaymentEvent.get(payment_id=payment.id, kind="callback")
+    assert (event.from_status, event.to_status) == ("pending", "paid")
+    [note] = await Notification.filter(payment_id=payment.id)
+    # The message's addressee comes from the row itself, not from the caller.
+    assert (note.kind, note.chat_id, note.user_id, note.language) == ("paid", 107, 7, "sw")
+
+
+async def test_assumed_path_writes_nothing_when_the_row_is_not_as_assumed(
+    postgres_db: TestDatabase,
+) -> None:
+    service = make_service()
+    settled = await start(service, user_id=1)
+    await Payment.filter(id=settled.id).update(status=S.CANCELLED)
+    flagged = await start(service, user_id=2, phone="0722000002")
+    await Payment.filter(id=flagged.id).update(flagged_reason="amount_mismatch")
+    other_amount = await start(service, user_id=3, phone="0722000003", amount=900)
+    unknown = await start(service, user_id=4, phone="0722000004")
+    await Payment.filter(id=unknown.id).update(status=S.UNKNOWN)
+    for payment in (settled, flagged, other_amount, unknown):
+        assert await _assume_pending(callback(payment.checkout_request_id)) is None
+        assert await _nothing_written(payment.id)
+    assert await _assume_pending(callback("ws_CO_no_such_checkout")) is None
+    assert (await Payment.get(id=other_amount.id)).status is S.PENDING
+
+
+async def test_assumed_path_refuses_plans_it_cannot_check(postgres_db: TestDatabase) -> None:
+    payment = await start(make_service())
+    result = callback(payment.checkout_request_id)
+    facts = PaymentFacts(status=S.PENDING, amount=999)  # decides amount_mismatch: an alert
+    plan = decide(facts, result, receipt_taken=False, now=AT)
+    with pytest.raises(ValueError, match="alert"):
+        await apply_sql.apply_to_waiting(
+            apply_sql.connection(),
+            plan,
+            assumed_status=S.PENDING,
+            amount=result.amount,
+            detail={},
+            raw=None,
+            source="callback",
+            checkout_request_id=payment.checkout_request_id,
+            at=AT,
+        )
+    assert await _nothing_written(payment.id)
+
+
+async def test_service_takes_the_full_path_when_the_assumption_fails(db: TestDatabase) -> None:
+    # Each case below is not "pending, unflagged, same amount": the decision must come from the
+    # stored row, exactly as before the one-round-trip path existed.
+    service = make_service()
+    short = await start(service, user_id=1, amount=900)
+    applied = await service.apply_result(callback(short.checkout_request_id, amount=1500))
+    assert applied.kind is ApplyKind.AMOUNT_MISMATCH
+    stored = await Payment.get(id=short.id)
+    assert (stored.status, stored.flagged_reason) == (S.PENDING, "amount_mismatch")
+
+    first = await start(service, user_id=2, phone="0722000002")
+    second = await start(service, user_id=3, phone="0722000003")
+    await service.apply_result(callback(first.checkout_request_id, receipt="RCPT000009"))
+    applied = await service.apply_result(
+        callback(second.checkout_request_id, receipt="RCPT000009", phone="254722000003")
+    )
+    assert applied.kind is ApplyKind.RECEIPT_CONFLICT
+    assert (await Payment.get(id=second.id)).flagged_reason == "receipt_conflict"
+
+    again = await service.apply_result(callback(first.checkout_request_id, receipt="RCPT000009"))
+    assert again.kind is ApplyKind.DUPLICATE
+    assert await Notification.filter(payment_id=first.id, kind="paid").count() == 1
