@@ -199,7 +199,11 @@ class Notifier:
         if str(row.kind) == "admin_alert":
             await self.bot.send_message(row.chat_id, _admin_text(row))
             return
-        payment = await self.service.get(row.payment_id)  # type: ignore[arg-type]
+        # Read the payment again rather than use the one the claim brought: the conversation
+        # may have recorded the status message since (then the edit replaces a new message).
+        payment = await self.outbox.payment(row.payment_id)
+        if payment is None:
+            raise PaymentNotFound(row.payment_id)
         lang = row.language or payment.language
         text, markup = views.outcome_text(str(row.kind), lang, payment, self.merchant)
         if payment.status_message_id and row.chat_id == payment.chat_id:
