@@ -14,7 +14,8 @@ the wall time, per message:
 Each database runs in its own child process (tortoise keeps per-model state for the first
 database a process opens); PostgreSQL is a throwaway database on the local server, SQLite a
 temporary file. Every repeat resets the same rows to pending and drains them again; the best
-repeat is reported (the least disturbed by other work on the machine).
+repeat is reported (the least disturbed by other work on the machine). `--orm` makes the
+outbox take its ORM path on PostgreSQL too (the way it did before the one-statement path).
 Run: `.venv/bin/python -m bench.outbox_cost` (`--db postgres|sqlite|both`,
 `--mode outbox|notifier|both`, `--payments N`, `--repeats N`).
 """
@@ -132,10 +133,14 @@ async def _measure(drain: Callable[[], Awaitable[int]], count: int) -> dict[str,
     }
 
 
-async def _outbox_drain() -> int:
+def _outbox(orm: bool) -> Any:
     from payments.outbox import Outbox
 
-    outbox = Outbox()
+    return Outbox(one_statement=False if orm else None)
+
+
+async def _outbox_drain(orm: bool) -> int:
+    outbox = _outbox(orm)
     sent = 0
     while rows := await outbox.claim(owner=OWNER, limit=BATCH, lease_seconds=30):
         for row in rows:
@@ -144,13 +149,12 @@ async def _outbox_drain() -> int:
 
 
 @contextlib.asynccontextmanager
-async def _notifier(telegram_url: str) -> AsyncIterator[Any]:
+async def _notifier(telegram_url: str, orm: bool) -> AsyncIterator[Any]:
     from pydantic import SecretStr
 
     from bot.app import build_application
     from bot.context import BotServices, notifier_of
     from config import Settings
-    from payments.outbox import Outbox
     from payments.rules import PaymentRules
     from payments.service import PaymentService
 
@@ -168,7 +172,7 @@ async def _notifier(telegram_url: str) -> AsyncIterator[Any]:
         account_reference="lipabot",
         description="Payment",
     )
-    services = BotServices(payments=service, outbox=Outbox(), owner=OWNER)
+    services = BotServices(payments=service, outbox=_outbox(orm), owner=OWNER)
     application = build_application(settings, services, persistence=False)
     await application.initialize()
     try:
@@ -185,7 +189,13 @@ async def _notifier_drain(notifier: Any) -> int:
 
 
 async def child(
-    kind: str, url: str, count: int, repeats: int, modes: list[str], telegram_url: str
+    kind: str,
+    url: str,
+    count: int,
+    repeats: int,
+    modes: list[str],
+    telegram_url: str,
+    orm: bool = False,
 ) -> dict[str, Any]:
     from payments.db import close_db, init_db
 
@@ -197,10 +207,10 @@ async def child(
             runs = []
             for _ in range(repeats):
                 await _reset()
-                runs.append(await _measure(_outbox_drain, count))
+                runs.append(await _measure(lambda: _outbox_drain(orm), count))
             figures["outbox"] = min(runs, key=lambda r: r["cpu_ms_per_message"])
         if "notifier" in modes:
-            async with _notifier(telegram_url) as notifier:
+            async with _notifier(telegram_url, orm) as notifier:
                 runs = []
                 for _ in range(repeats):
                     await _reset()
@@ -244,6 +254,7 @@ def _run_child(kind: str, url: str, args: argparse.Namespace, telegram_url: str)
             args.mode,
             "--telegram-url",
             telegram_url,
+            *(["--orm"] if args.orm else []),
         ],
         cwd=ROOT,
         env=bench_env(),
@@ -310,13 +321,20 @@ async def parent(args: argparse.Namespace) -> None:
     ]
     print_table(
         f"Per customer message, {args.payments:,} messages in rounds of {BATCH}, "
-        f"best of {args.repeats} (load {os.getloadavg()[0]:.2f})",
+        f"best of {args.repeats}{', ORM outbox' if args.orm else ''} "
+        f"(load {os.getloadavg()[0]:.2f})",
         ("database", "path", "CPU ms", "wall ms", "msgs/CPU-s"),
         rows,
     )
     write_results(
         "outbox_cost",
-        {"payments": args.payments, "batch": BATCH, "repeats": args.repeats, "results": results},
+        {
+            "payments": args.payments,
+            "batch": BATCH,
+            "repeats": args.repeats,
+            "orm_outbox": args.orm,
+            "results": results,
+        },
     )
 
 
@@ -326,6 +344,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=("outbox", "notifier", "both"), default="both")
     parser.add_argument("--payments", type=int, default=2000, help="messages per drain")
     parser.add_argument("--repeats", type=int, default=3, help="drains per path (best is shown)")
+    parser.add_argument(
+        "--orm", action="store_true", help="the outbox's ORM path on PostgreSQL too (as before)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--telegram-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--serve-fake-telegram", action="store_true", help=argparse.SUPPRESS)
@@ -336,7 +357,7 @@ def main(argv: list[str] | None = None) -> None:
         kind, url = args.child
         modes = ["outbox", "notifier"] if args.mode == "both" else [args.mode]
         figures = asyncio.run(
-            child(kind, url, args.payments, args.repeats, modes, args.telegram_url)
+            child(kind, url, args.payments, args.repeats, modes, args.telegram_url, args.orm)
         )
         print(json.dumps(figures))
     else:
