@@ -25,9 +25,18 @@ def daraja_timestamp(at: datetime | None = None) -> str:
 def parse_daraja_timestamp(value: str | int) -> datetime:
     """A Daraja `YYYYMMDDHHmmss` (string or JSON number) as an aware Nairobi datetime."""
     text = str(value).strip()
-    if len(text) != 14 or not text.isdigit():
+    if len(text) != 14 or not (text.isascii() and text.isdigit()):
         raise ValueError(f"not a Daraja timestamp (YYYYMMDDHHmmss): {text!r}")
-    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=NAIROBI)
+    # Slicing instead of strptime (several times slower); datetime() refuses impossible dates.
+    return datetime(
+        int(text[0:4]),
+        int(text[4:6]),
+        int(text[6:8]),
+        int(text[8:10]),
+        int(text[10:12]),
+        int(text[12:14]),
+        tzinfo=NAIROBI,
+    )
 
 
 def stk_password(shortcode: str, passkey: str, timestamp: str) -> str:

@@ -21,6 +21,7 @@ tortoise's `IntegrityError`, exactly as the ORM path does. SQLite keeps the ORM 
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from enum import Enum
@@ -185,31 +186,51 @@ async def apply_to_waiting(
         raise ValueError("only plans that move a payment without an alert can be assumed")
     if plan.expect != {"status": assumed_status, "flagged_reason__isnull": True}:
         raise ValueError(f"unsupported expectations for an assumed plan: {plan.expect!r}")
-    args: list[Any] = []
-
-    def arg(value: Any, cast: str = "") -> str:
-        args.append(_db_value(value))
-        return f"${len(args)}{cast}"
-
-    sets = [f"{_column(name)} = {arg(value)}" for name, value in plan.changes.items()]
-    sets.append(f"updated_at = {arg(at)}")
-    where = [
-        f"checkout_request_id = {arg(checkout_request_id, '::varchar')}",
-        f"status = {arg(assumed_status, '::varchar')}",
-        "flagged_reason IS NULL",
-    ]
+    # The SQL text depends only on the plan's shape; the values follow in the order it expects.
+    sql = _waiting_sql(tuple(plan.changes), amount is not None, plan.notify is not None)
+    args: list[Any] = [_db_value(value) for value in plan.changes.values()]
+    args += [at, checkout_request_id, str(assumed_status)]
     if amount is not None:
-        where.append(f"amount = {arg(amount, '::int')}")
+        args.append(amount)
+    args += [
+        str(plan.event),
+        str(assumed_status),
+        str(plan.to_status),
+        _json(detail),
+        _json(raw),
+        source,
+    ]
+    if plan.notify is not None:
+        args += [str(plan.notify), _NOTE_TOPIC, _NOTE_STATUS]
+    rows = await conn.execute_query_dict(sql, args)
+    return Payment._init_from_db(**rows[0]) if rows else None
+
+
+@functools.lru_cache(maxsize=64)
+def _waiting_sql(change_names: tuple[str, ...], with_amount: bool, with_note: bool) -> str:
+    """The statement for `apply_to_waiting`, its $n numbered in the order that function uses."""
+    numbers = iter(range(1, 1000))
+
+    def n(cast: str = "") -> str:
+        return f"${next(numbers)}{cast}"
+
+    sets = [f"{_column(name)} = {n()}" for name in change_names]
+    at = n("::timestamptz")
+    sets.append(f"updated_at = {at}")
+    where = [f"checkout_request_id = {n('::varchar')}", f"status = {n('::varchar')}"]
+    where.append("flagged_reason IS NULL")
+    if with_amount:
+        where.append(f"amount = {n('::int')}")
     event_values = ", ".join(
         (
-            arg(checkout_request_id, "::varchar"),
-            arg(str(plan.event), "::varchar"),
-            arg(str(assumed_status), "::varchar"),
-            arg(str(plan.to_status), "::varchar"),
-            arg(_json(detail), "::jsonb"),
-            arg(_json(raw), "::jsonb"),
-            arg(source, "::varchar"),
-            arg(at, "::timestamptz"),
+            "checkout_request_id",
+            n("::varchar"),  # kind
+            n("::varchar"),  # from_status
+            n("::varchar"),  # to_status
+            n("::jsonb"),  # detail
+            n("::jsonb"),  # raw_body
+            n("::varchar"),  # source
+            at,
         )
     )
     parts = [
@@ -218,18 +239,18 @@ async def apply_to_waiting(
         f", ev AS (INSERT INTO {_table(PaymentEvent)} ({_EVENT_COLUMNS}) "
         f"SELECT id, {event_values} FROM moved)",
     ]
-    if plan.notify is not None:
+    if with_note:
         note_values = ", ".join(
             (
                 "chat_id",
                 "user_id",
                 "language",
-                arg(str(plan.notify), "::varchar"),
-                arg(_NOTE_TOPIC, "::varchar"),
-                arg(_NOTE_STATUS, "::varchar"),
+                n("::varchar"),  # kind
+                n("::varchar"),  # topic
+                n("::varchar"),  # status
                 "0",
-                arg(at, "::timestamptz"),
-                arg(at, "::timestamptz"),
+                at,
+                at,
             )
         )
         parts.append(
@@ -237,8 +258,7 @@ async def apply_to_waiting(
             f"SELECT id, {note_values} FROM moved)"
         )
     parts.append(" SELECT * FROM moved")
-    rows = await conn.execute_query_dict("".join(parts), args)
-    return Payment._init_from_db(**rows[0]) if rows else None
+    return "".join(parts)
 
 
 def _table(model: type[Any]) -> str:

@@ -13,6 +13,7 @@ the left-most entry, which any caller can set, and an allowlist built on that is
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from collections.abc import Iterable, Sequence
@@ -38,7 +39,9 @@ def parse_networks(items: Iterable[str]) -> list[IPNetwork]:
     return [ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip()]
 
 
+@functools.lru_cache(maxsize=4096)
 def _address(text: str) -> IPAddress | None:
+    # Cached: the same few addresses (Safaricom's callers, the router) arrive on every request.
     text = text.strip()
     if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
         text = text[1 : text.index("]")]
@@ -63,8 +66,10 @@ class TrustedProxies:
 
     def client_address(self, peer: str | None, forwarded_for: Sequence[str]) -> str | None:
         """The real client's address given the TCP peer and the X-Forwarded-For header values."""
+        if not forwarded_for:
+            return peer
         peer_ip = _address(peer) if peer else None
-        if not forwarded_for or not (self.trust_any_peer or self.trusts(peer_ip)):
+        if not (self.trust_any_peer or self.trusts(peer_ip)):
             return peer
         hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
         hops = [hop for hop in hops if hop]
