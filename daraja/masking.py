@@ -18,7 +18,11 @@ def mask_msisdn(phone: str) -> str:
 # Since late 2022 a CheckoutRequestID is `ws_CO_` + DDMMYYYYHHmmssSSS + the payer's number
 # (e.g. ws_CO_22112022152650652700000029), so logging it whole would log the phone number.
 _CHECKOUT_WITH_PHONE = re.compile(r"(ws_CO_\d{17})(\d{5,})(\d{3})\b")
-_PHONE_IN_TEXT = re.compile(r"\b(254\d)(\d{5})(\d{3})\b")
+# A whole word of 12 digits starting 254: `\b254\d{9}\b`. Written with the literal first and the
+# word boundary before it as a lookbehind (`(?<!\w254)` after `254` is `\b` before it, `2` being
+# a word character) so that `re` can jump from one "254" to the next instead of trying the
+# pattern at every position: same matches, several times faster on lines with no number.
+_PHONE_IN_TEXT = re.compile(r"(254(?<!\w254)\d)(\d{5})(\d{3})\b")
 
 
 def mask_checkout_id(checkout_request_id: str) -> str:
@@ -26,7 +30,15 @@ def mask_checkout_id(checkout_request_id: str) -> str:
     return redact(checkout_request_id)
 
 
+def _mask_middle(match: re.Match[str]) -> str:
+    return match[1] + "•" * len(match[2]) + match[3]
+
+
 def redact(text: str) -> str:
     """`text` with phone numbers (alone or inside CheckoutRequestIDs) masked, for logs."""
-    text = _CHECKOUT_WITH_PHONE.sub(lambda m: m[1] + "•" * len(m[2]) + m[3], text)
-    return _PHONE_IN_TEXT.sub(lambda m: m[1] + "•" * len(m[2]) + m[3], text)
+    # Each pattern starts with its literal: without it in the text, the pattern cannot match.
+    if "ws_CO_" in text:
+        text = _CHECKOUT_WITH_PHONE.sub(_mask_middle, text)
+    if "254" in text:
+        text = _PHONE_IN_TEXT.sub(_mask_middle, text)
+    return text
