@@ -33,7 +33,19 @@ from payments.models import Notification, Payment, PaymentEvent
 from payments.results import Plan
 from payments.states import PaymentStatus
 
-__all__ = ["apply_to_waiting", "connection", "execute_plan", "find_by_checkout", "supports"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "NOTE_COLUMNS",
+    "apply_to_waiting",
+    "column",
+    "connection",
+    "db_value",
+    "execute_plan",
+    "find_by_checkout",
+    "json_text",
+    "supports",
+    "table",
+]
 
 # Only these appear in a Plan's `expect`; anything else is a programming error, not SQL.
 _EXPECT_NULL = {
@@ -41,17 +53,17 @@ _EXPECT_NULL = {
     "result_code__isnull": "result_code",
     "receipt__isnull": "receipt",
 }
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "payment_id, checkout_request_id, kind, from_status, to_status, detail, raw_body, source, "
     "created_at"
 )
-_NOTE_COLUMNS = (
+NOTE_COLUMNS = (
     "payment_id, chat_id, user_id, language, kind, topic, status, attempts, next_attempt_at, "
     "created_at"
 )
 # The ORM applies model defaults in Python, so raw SQL must spell them out.
-_NOTE_TOPIC = ""
-_NOTE_STATUS = "pending"
+NOTE_TOPIC = ""
+NOTE_STATUS = "pending"
 
 
 def supports(conn: BaseDBAsyncClient) -> bool:
@@ -71,7 +83,7 @@ async def find_by_checkout(conn: BaseDBAsyncClient, checkout_request_id: str) ->
     row goes through the model's own loader (`_init_from_db`, what tortoise's executor uses).
     """
     rows = await conn.execute_query_dict(
-        f"SELECT * FROM {_table(Payment)} WHERE checkout_request_id = $1", [checkout_request_id]
+        f"SELECT * FROM {table(Payment)} WHERE checkout_request_id = $1", [checkout_request_id]
     )
     return Payment._init_from_db(**rows[0]) if rows else None
 
@@ -96,7 +108,7 @@ async def execute_plan(
     args: list[Any] = []
 
     def arg(value: Any, cast: str = "") -> str:
-        args.append(_db_value(value))
+        args.append(db_value(value))
         return f"${len(args)}{cast}"
 
     event_values = ", ".join(
@@ -105,8 +117,8 @@ async def execute_plan(
             arg(str(plan.event), "::varchar"),
             arg(str(payment.status), "::varchar"),
             arg(str(plan.to_status) if plan.to_status else None, "::varchar"),
-            arg(_json(detail), "::jsonb"),
-            arg(_json(raw), "::jsonb"),
+            arg(json_text(detail), "::jsonb"),
+            arg(json_text(raw), "::jsonb"),
             arg(source, "::varchar"),
             arg(at, "::timestamptz"),
         )
@@ -115,13 +127,13 @@ async def execute_plan(
         # Nothing moves (duplicate, conflict, not final): only the audit row.
         payment_id = arg(payment.id, "::int")
         sql = (
-            f"INSERT INTO {_table(PaymentEvent)} ({_EVENT_COLUMNS}) "
+            f"INSERT INTO {table(PaymentEvent)} ({EVENT_COLUMNS}) "
             f"VALUES ({payment_id}, {event_values})"
         )
         await conn.execute_query(sql, args)
         return True
 
-    sets = [f"{_column(name)} = {arg(value)}" for name, value in plan.changes.items()]
+    sets = [f"{column(name)} = {arg(value)}" for name, value in plan.changes.items()]
     sets.append(f"updated_at = {arg(at)}")
     where = [f"id = {arg(payment.id)}"]
     for name, value in plan.expect.items():
@@ -130,11 +142,11 @@ async def execute_plan(
                 raise ValueError(f"unsupported expectation {name}={value!r}")
             where.append(f"{_EXPECT_NULL[name]} IS NULL")
         else:
-            where.append(f"{_column(name)} = {arg(value)}")
+            where.append(f"{column(name)} = {arg(value)}")
     parts = [
-        f"WITH moved AS (UPDATE {_table(Payment)} SET {', '.join(sets)} "
+        f"WITH moved AS (UPDATE {table(Payment)} SET {', '.join(sets)} "
         f"WHERE {' AND '.join(where)} RETURNING id)",
-        f", ev AS (INSERT INTO {_table(PaymentEvent)} ({_EVENT_COLUMNS}) "
+        f", ev AS (INSERT INTO {table(PaymentEvent)} ({EVENT_COLUMNS}) "
         f"SELECT id, {event_values} FROM moved)",
     ]
     if plan.notify is not None:
@@ -144,15 +156,15 @@ async def execute_plan(
                 arg(payment.user_id, "::bigint"),
                 arg(payment.language, "::varchar"),
                 arg(str(plan.notify), "::varchar"),
-                arg(_NOTE_TOPIC, "::varchar"),
-                arg(_NOTE_STATUS, "::varchar"),
+                arg(NOTE_TOPIC, "::varchar"),
+                arg(NOTE_STATUS, "::varchar"),
                 "0",
                 arg(at, "::timestamptz"),
                 arg(at, "::timestamptz"),
             )
         )
         parts.append(
-            f", note AS (INSERT INTO {_table(Notification)} ({_NOTE_COLUMNS}) "
+            f", note AS (INSERT INTO {table(Notification)} ({NOTE_COLUMNS}) "
             f"SELECT id, {note_values} FROM moved)"
         )
     parts.append(" SELECT count(*) AS moved FROM moved")
@@ -188,7 +200,7 @@ async def apply_to_waiting(
         raise ValueError(f"unsupported expectations for an assumed plan: {plan.expect!r}")
     # The SQL text depends only on the plan's shape; the values follow in the order it expects.
     sql = _waiting_sql(tuple(plan.changes), amount is not None, plan.notify is not None)
-    args: list[Any] = [_db_value(value) for value in plan.changes.values()]
+    args: list[Any] = [db_value(value) for value in plan.changes.values()]
     args += [at, checkout_request_id, str(assumed_status)]
     if amount is not None:
         args.append(amount)
@@ -196,12 +208,12 @@ async def apply_to_waiting(
         str(plan.event),
         str(assumed_status),
         str(plan.to_status),
-        _json(detail),
-        _json(raw),
+        json_text(detail),
+        json_text(raw),
         source,
     ]
     if plan.notify is not None:
-        args += [str(plan.notify), _NOTE_TOPIC, _NOTE_STATUS]
+        args += [str(plan.notify), NOTE_TOPIC, NOTE_STATUS]
     rows = await conn.execute_query_dict(sql, args)
     return Payment._init_from_db(**rows[0]) if rows else None
 
@@ -214,7 +226,7 @@ def _waiting_sql(change_names: tuple[str, ...], with_amount: bool, with_note: bo
     def n(cast: str = "") -> str:
         return f"${next(numbers)}{cast}"
 
-    sets = [f"{_column(name)} = {n()}" for name in change_names]
+    sets = [f"{column(name)} = {n()}" for name in change_names]
     at = n("::timestamptz")
     sets.append(f"updated_at = {at}")
     where = [f"checkout_request_id = {n('::varchar')}", f"status = {n('::varchar')}"]
@@ -234,9 +246,9 @@ def _waiting_sql(change_names: tuple[str, ...], with_amount: bool, with_note: bo
         )
     )
     parts = [
-        f"WITH moved AS (UPDATE {_table(Payment)} SET {', '.join(sets)} "
+        f"WITH moved AS (UPDATE {table(Payment)} SET {', '.join(sets)} "
         f"WHERE {' AND '.join(where)} RETURNING *)",
-        f", ev AS (INSERT INTO {_table(PaymentEvent)} ({_EVENT_COLUMNS}) "
+        f", ev AS (INSERT INTO {table(PaymentEvent)} ({EVENT_COLUMNS}) "
         f"SELECT id, {event_values} FROM moved)",
     ]
     if with_note:
@@ -254,20 +266,20 @@ def _waiting_sql(change_names: tuple[str, ...], with_amount: bool, with_note: bo
             )
         )
         parts.append(
-            f", note AS (INSERT INTO {_table(Notification)} ({_NOTE_COLUMNS}) "
+            f", note AS (INSERT INTO {table(Notification)} ({NOTE_COLUMNS}) "
             f"SELECT id, {note_values} FROM moved)"
         )
     parts.append(" SELECT * FROM moved")
     return "".join(parts)
 
 
-def _table(model: type[Any]) -> str:
+def table(model: type[Any]) -> str:
     # Every name spliced into the SQL text comes from model metadata or the constants above;
     # every value travels as a $n parameter. That is why the S608 warnings are silenced.
     return f'"{model._meta.db_table}"'
 
 
-def _column(name: str) -> str:
+def column(name: str) -> str:
     # Plans name model fields; map them to columns and refuse anything that is not one.
     column = Payment._meta.fields_db_projection.get(name)
     if column is None:
@@ -275,12 +287,12 @@ def _column(name: str) -> str:
     return f'"{column}"'
 
 
-def _db_value(value: Any) -> Any:
+def db_value(value: Any) -> Any:
     if isinstance(value, PaymentStatus | Enum):
         return str(value.value)
     return value
 
 
-def _json(value: dict[str, Any] | None) -> str | None:
+def json_text(value: dict[str, Any] | None) -> str | None:
     # The same compact encoding tortoise's JSONField writes.
     return None if value is None else json.dumps(value, separators=(",", ":"))

@@ -45,6 +45,7 @@ from daraja.masking import mask_checkout_id
 from daraja.timestamps import now_utc
 from daraja.types import PushAccepted, StkResult
 from payments import apply_sql
+from payments.apply_batch import WaitingBatcher, WaitingItem
 from payments.errors import (
     DraftExpired,
     InvalidPhone,
@@ -110,6 +111,7 @@ class PaymentService(PaymentLookups):
         self.description = description
         self.admin_chat_ids = tuple(admin_chat_ids)
         self.clock = clock
+        self._waiting = WaitingBatcher()
 
     # ----------------------------------------------------------------- starting a payment
 
@@ -306,9 +308,11 @@ class PaymentService(PaymentLookups):
         plan = decide(facts, result, receipt_taken=False, now=now)
         if plan.kind is not ApplyKind.APPLIED or plan.alert is not None:
             return None
-        try:
-            payment = await apply_sql.apply_to_waiting(
-                conn,
+        # Concurrent callers share statements (payments.apply_batch); None when the row is not
+        # as assumed or the receipt belongs to another payment (the full path flags that).
+        payment = await self._waiting.apply(
+            conn,
+            WaitingItem(
                 plan,
                 assumed_status=PaymentStatus.PENDING,
                 amount=result.amount,
@@ -317,10 +321,8 @@ class PaymentService(PaymentLookups):
                 source=result.source,
                 checkout_request_id=result.checkout_request_id,
                 at=now,
-            )
-        except IntegrityError:
-            # The receipt belongs to another payment: the full path flags it for the admins.
-            return None
+            ),
+        )
         if payment is None:
             return None
         self._log_apply(payment, result, plan)

@@ -1,0 +1,158 @@
+"""Concurrent callbacks for pending payments share statements (`payments.apply_batch`).
+
+Every test here drives `PaymentService.apply_result` concurrently on PostgreSQL and checks the
+outcome is what one-at-a-time application gives: each payment moved once, one event and one
+customer message each, and callers whose payment is not plainly pending get the full path's
+answer (duplicate, conflict, flag) exactly as before batching existed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from payments.apply_batch import WaitingBatcher
+from payments.models import Notification, Payment, PaymentEvent
+from payments.service import ApplyKind, PaymentService
+from payments.states import PaymentStatus
+from tests.integration.payments.support import callback, make_service, start
+from tests.support.db import TestDatabase
+
+S = PaymentStatus
+
+
+async def _pending(service: PaymentService, count: int, first_user: int = 1) -> list[Payment]:
+    return [
+        await start(service, user_id=first_user + i, phone=f"07220{first_user + i:05d}")
+        for i in range(count)
+    ]
+
+
+def _phone(payment: Payment) -> str:
+    return "254" + payment.phone[-9:]
+
+
+async def test_concurrent_callbacks_share_statements_and_each_settles_once(
+    postgres_db: TestDatabase,
+) -> None:
+    service = make_service()
+    payments = await _pending(service, 40)
+    results = [
+        callback(p.checkout_request_id, receipt=f"RB{i:08d}", phone=_phone(p))
+        if i % 2 == 0
+        else callback(p.checkout_request_id, "1032")
+        for i, p in enumerate(payments)
+    ]
+    applied = await asyncio.gather(*(service.apply_result(r) for r in results))
+    assert [a.kind for a in applied] == [ApplyKind.APPLIED] * 40
+    # Two shapes (paid, cancelled): far fewer statements than callbacks.
+    assert service._waiting.items == 40
+    assert service._waiting.statements <= 4
+    for i, (payment, outcome) in enumerate(zip(payments, applied, strict=True)):
+        stored = await Payment.get(id=payment.id)
+        expected = S.PAID if i % 2 == 0 else S.CANCELLED
+        assert stored.status is expected and outcome.payment.status is expected
+        assert stored.receipt == (f"RB{i:08d}" if i % 2 == 0 else None)
+        assert outcome.payment.receipt == stored.receipt
+        assert await PaymentEvent.filter(payment_id=payment.id, kind="callback").count() == 1
+        [note] = await Notification.filter(payment_id=payment.id)
+        assert (note.kind, note.chat_id, note.user_id) == (
+            "paid" if i % 2 == 0 else "cancelled",
+            payment.chat_id,
+            payment.user_id,
+        )
+
+
+async def test_payments_not_plainly_pending_get_the_full_paths_answer(
+    postgres_db: TestDatabase,
+) -> None:
+    service = make_service()
+    plain = await _pending(service, 5)
+    settled, flagged, other_amount = await _pending(service, 3, first_user=20)
+    await service.apply_result(callback(settled.checkout_request_id, "1032"))
+    await Payment.filter(id=flagged.id).update(flagged_reason="amount_mismatch")
+    await Payment.filter(id=other_amount.id).update(amount=900)
+    odd = [settled, flagged, other_amount]
+    results = [
+        callback(p.checkout_request_id, receipt=f"RC{i:08d}", phone=_phone(p))
+        for i, p in enumerate(plain + odd)
+    ]
+    results.append(callback("ws_CO_nobody_knows_this_one"))
+    kinds = [a.kind for a in await asyncio.gather(*(service.apply_result(r) for r in results))]
+    assert kinds == [ApplyKind.APPLIED] * 5 + [
+        ApplyKind.CONFLICT,  # paid after cancelled: recorded, admins alerted
+        ApplyKind.CONFLICT,  # flagged: recorded only
+        ApplyKind.AMOUNT_MISMATCH,
+        ApplyKind.UNKNOWN_CHECKOUT,
+    ]
+    assert (await Payment.get(id=settled.id)).status is S.CANCELLED
+    assert (await Payment.get(id=other_amount.id)).flagged_reason == "amount_mismatch"
+    for payment in odd:
+        # No customer message beyond what the payment already had (the cancellation).
+        kinds_sent = await Notification.filter(payment_id=payment.id, topic="").values_list(
+            "kind", flat=True
+        )
+        assert kinds_sent == (["cancelled"] if payment is settled else [])
+
+
+async def test_a_taken_receipt_in_a_shared_statement_costs_the_others_nothing(
+    postgres_db: TestDatabase,
+) -> None:
+    service = make_service()
+    owner = (await _pending(service, 1, first_user=50))[0]
+    await service.apply_result(
+        callback(owner.checkout_request_id, receipt="RTAKEN0001", phone=_phone(owner))
+    )
+    payments = await _pending(service, 6)
+    results = [
+        callback(
+            p.checkout_request_id,
+            receipt="RTAKEN0001" if i == 3 else f"RD{i:08d}",
+            phone=_phone(p),
+        )
+        for i, p in enumerate(payments)
+    ]
+    applied = await asyncio.gather(*(service.apply_result(r) for r in results))
+    assert [a.kind for a in applied] == [ApplyKind.APPLIED] * 3 + [ApplyKind.RECEIPT_CONFLICT] + [
+        ApplyKind.APPLIED
+    ] * 2
+    thief = await Payment.get(id=payments[3].id)
+    assert (thief.status, thief.flagged_reason, thief.receipt) == (
+        S.PENDING,
+        "receipt_conflict",
+        None,
+    )
+    assert not await Notification.filter(payment_id=thief.id, topic="").exists()
+    for i in (0, 1, 2, 4, 5):
+        stored = await Payment.get(id=payments[i].id)
+        assert (stored.status, stored.receipt) == (S.PAID, f"RD{i:08d}")
+        assert await Notification.filter(payment_id=stored.id).count() == 1
+
+
+async def test_the_same_callback_twice_at_once_moves_the_payment_once(
+    postgres_db: TestDatabase,
+) -> None:
+    service = make_service()
+    payments = await _pending(service, 3)
+    twice = callback(
+        payments[1].checkout_request_id, receipt="RE00000001", phone=_phone(payments[1])
+    )
+    results = [
+        callback(payments[0].checkout_request_id, receipt="RE00000000", phone=_phone(payments[0])),
+        twice,
+        twice,
+        callback(payments[2].checkout_request_id, receipt="RE00000002", phone=_phone(payments[2])),
+    ]
+    kinds = [a.kind for a in await asyncio.gather(*(service.apply_result(r) for r in results))]
+    assert sorted(kinds[1:3]) == sorted([ApplyKind.APPLIED, ApplyKind.DUPLICATE])
+    assert kinds[0] == kinds[3] == ApplyKind.APPLIED
+    assert await Notification.filter(payment_id=payments[1].id).count() == 1
+    assert await PaymentEvent.filter(payment_id=payments[1].id, kind="callback").count() == 1
+
+
+def test_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        WaitingBatcher(max_batch=0)
+    with pytest.raises(ValueError):
+        WaitingBatcher(max_in_flight=0)
