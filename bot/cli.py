@@ -84,7 +84,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings)
     if not _report(settings, "serve"):
         return 1
-    _run_uvicorn(create_app(settings, register_webhook=True), args.host, settings.port)
+    _run_uvicorn(
+        create_app(settings, register_webhook=True, tune_gc=True), args.host, settings.port
+    )
     return 0
 
 
@@ -114,7 +116,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(settings)
     if not _report(settings, "run", database=False):
         return 1
-    app = create_app(settings, telegram_mode="polling", run_migrations=not settings.is_postgres)
+    app = create_app(
+        settings,
+        telegram_mode="polling",
+        run_migrations=not settings.is_postgres,
+        tune_gc=True,
+    )
     if settings.is_postgres:
         log.info("PostgreSQL: migrations are not run by `run`; use `python -m bot migrate`")
     _run_uvicorn(app, args.host, settings.port)

@@ -19,7 +19,7 @@ from telegram.request import BaseRequest
 
 from bot.logging_setup import RedactingFilter
 from config import Settings
-from webhooks import callbacks, health, telegram
+from webhooks import callbacks, gc_tuning, health, telegram
 from webhooks.access_log import AccessLogMiddleware
 from webhooks.security import ForwardedMiddleware, IpAllowlist, TrustedProxies
 from webhooks.wiring import EMULATOR_MOUNT, Runtime, TelegramMode, build_runtime
@@ -38,6 +38,7 @@ def create_app(
     run_migrations: bool = False,
     run_workers: bool = True,
     reconcile_interval: float = 5.0,
+    tune_gc: bool = False,
 ) -> Starlette:
     """The service for `settings`; nothing is opened until its lifespan starts.
 
@@ -46,8 +47,11 @@ def create_app(
     `FakeTelegram.request()`; `telegram_updates_request` the one getUpdates uses, for polling).
     `telegram_mode="polling"` fetches updates with getUpdates instead
     of the webhook; `register_webhook` calls setWebhook at start-up (`serve`). Migrations are
-    for `run` and `demo`; in production the release phase runs them.
+    for `run` and `demo`; in production the release phase runs them. `tune_gc` applies
+    `webhooks.gc_tuning` (the CLI's long-running processes only).
     """
+    if tune_gc:
+        gc_tuning.raise_young_threshold()
     runtime_box: list[Runtime] = []
 
     @asynccontextmanager
@@ -62,6 +66,8 @@ def create_app(
             register_webhook=register_webhook,
             reconcile_interval=reconcile_interval,
         )
+        if tune_gc:
+            gc_tuning.freeze_startup_objects()
         try:
             yield
         finally:
