@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -207,7 +208,7 @@ async def test_callback_log_lines_hide_the_token_and_the_phone(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
     payment = await pending_payment(service, phone="0712987654")
-    caplog.set_level("INFO")
+    caplog.set_level("DEBUG")  # an accepted callback's access line is at DEBUG
     await service.client.post(CALLBACK, json=callback_body(payment, 0))
     # Our own lines (the test client's httpx lines are not the service's).
     text = "\n".join(
@@ -216,6 +217,34 @@ async def test_callback_log_lines_hide_the_token_and_the_phone(
     assert "/payments/callback/***" in text
     assert CALLBACK.rsplit("/", 1)[1] not in text
     assert "254712987654" not in text and "0712987654" not in text
+
+
+def _our_lines(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.records
+        if r.levelno >= level and r.name.startswith(("webhooks", "lipabot", "payments"))
+    ]
+
+
+async def test_at_info_an_accepted_callback_is_one_line_a_refused_one_keeps_its_access_line(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    payment = await pending_payment(service)
+    caplog.set_level("INFO")
+    caplog.clear()
+    assert (await service.client.post(CALLBACK, json=callback_body(payment, 0))).status_code == 200
+    [line] = _our_lines(caplog, logging.INFO)
+    assert f"payment #{payment.id}: callback" in line and "-> paid [applied]" in line
+
+    caplog.clear()
+    response = await service.client.post(
+        CALLBACK, content=b"<xml>nope</xml>", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    lines = _our_lines(caplog, logging.INFO)
+    assert any("refused: body is not JSON" in line for line in lines)
+    assert any(line.startswith("lipabot.access: POST /payments/callback/*** 400") for line in lines)
 
 
 async def test_emulator_callbacks_reach_the_route_in_process(make_service: ServiceFactory) -> None:
