@@ -15,6 +15,7 @@ import os
 import platform
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -191,6 +192,24 @@ def bench_env(**overrides: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(overrides)
     return env
+
+
+def run_module(module: str, *args: str, timeout: float) -> str:
+    """`python -m module args` in a child with the bench environment: its stdout.
+
+    RuntimeError with the end of the child's stderr when it fails.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=bench_env(),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args[:2])} failed: {done.stderr.decode()[-3000:]}")
+    return done.stdout.decode()
 
 
 def spawn(args: Sequence[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

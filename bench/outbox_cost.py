@@ -46,6 +46,7 @@ from bench.common import (
     postgres_available,
     print_table,
     receipt_number,
+    run_module,
     throwaway_postgres,
     write_results,
 )
@@ -238,33 +239,23 @@ async def serve_fake_telegram() -> None:
 
 
 def _run_child(kind: str, url: str, args: argparse.Namespace, telegram_url: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.outbox_cost",
-            "--child",
-            kind,
-            url,
-            "--payments",
-            str(args.payments),
-            "--repeats",
-            str(args.repeats),
-            "--mode",
-            args.mode,
-            "--telegram-url",
-            telegram_url,
-            *(["--orm"] if args.orm else []),
-        ],
-        cwd=ROOT,
-        env=bench_env(),
-        capture_output=True,
+    out = run_module(
+        "bench.outbox_cost",
+        "--child",
+        kind,
+        url,
+        "--payments",
+        str(args.payments),
+        "--repeats",
+        str(args.repeats),
+        "--mode",
+        args.mode,
+        "--telegram-url",
+        telegram_url,
+        *(["--orm"] if args.orm else []),
         timeout=900,
-        check=False,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"{kind} run failed: {done.stderr.decode()[-3000:]}")
-    return json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 @contextlib.contextmanager

@@ -14,19 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    ROOT,
-    bench_env,
     bench_phone,
     checkout_request_id,
     receipt_number,
+    run_module,
     stk_callback_body,
     write_requests,
 )
@@ -129,17 +126,7 @@ def counts_in_child(database_url: str) -> dict[str, int]:
 
 
 def _child(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.seed", *args],
-        cwd=ROOT,
-        env=bench_env(),
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.seed {args[0]} failed: {done.stderr.decode()[-2000:]}")
-    return done.stdout.decode()
+    return run_module("bench.seed", *args, timeout=300)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -138,3 +138,13 @@ async def start(
     return await service.start_payment(
         user_id=user_id, chat_id=user_id + 100, language=language, amount=amount, phone=phone
     )
+
+
+async def paid_and_cancelled(clock: Clock) -> None:
+    """Two settled payments a moment apart, each with its customer message due: paid, cancelled."""
+    service = make_service(clock=clock)
+    paid = await start(service, user_id=1, phone="0711000000")
+    await service.apply_result(callback(paid.checkout_request_id, amount=1500))
+    clock.advance(1)
+    cancelled = await start(service, user_id=2, phone="0722000000")
+    await service.apply_result(callback(cancelled.checkout_request_id, "1032"))

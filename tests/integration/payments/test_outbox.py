@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from payments.models import Notification, NotificationKind, NotificationStatus, PaymentEvent
 from payments.outbox import Outbox
-from tests.integration.payments.support import Clock, callback, make_service, start
+from tests.integration.payments.support import (
+    Clock,
+    paid_and_cancelled,
+)
 from tests.support.db import TestDatabase
-
-
-async def _paid_and_cancelled(clock: Clock) -> None:
-    service = make_service(clock=clock)
-    paid = await start(service, user_id=1, phone="0711000000")
-    await service.apply_result(callback(paid.checkout_request_id, amount=1500))
-    clock.advance(1)
-    cancelled = await start(service, user_id=2, phone="0722000000")
-    await service.apply_result(callback(cancelled.checkout_request_id, "1032"))
 
 
 async def test_claim_gives_each_row_to_one_owner_with_its_payment(db: TestDatabase) -> None:
     clock = Clock()
-    await _paid_and_cancelled(clock)
+    await paid_and_cancelled(clock)
     outbox = Outbox(clock=clock)
     first = await outbox.claim(owner="a", limit=1)
     assert [n.kind for n in first] == [NotificationKind.PAID]
@@ -34,7 +28,7 @@ async def test_claim_gives_each_row_to_one_owner_with_its_payment(db: TestDataba
 
 async def test_mark_sent_needs_the_lease_and_records_an_event(db: TestDatabase) -> None:
     clock = Clock()
-    await _paid_and_cancelled(clock)
+    await paid_and_cancelled(clock)
     outbox = Outbox(clock=clock)
     [row] = await outbox.claim(owner="a", limit=1)
     assert await outbox.mark_sent(row.id, owner="b") is False
@@ -49,7 +43,7 @@ async def test_mark_sent_needs_the_lease_and_records_an_event(db: TestDatabase) 
 
 async def test_an_expired_lease_can_be_claimed_again(db: TestDatabase) -> None:
     clock = Clock()
-    await _paid_and_cancelled(clock)
+    await paid_and_cancelled(clock)
     outbox = Outbox(clock=clock)
     taken = await outbox.claim(owner="crashed", lease_seconds=30)
     assert len(taken) == 2
@@ -61,7 +55,7 @@ async def test_an_expired_lease_can_be_claimed_again(db: TestDatabase) -> None:
 
 async def test_retry_waits_and_undeliverable_gives_up(db: TestDatabase) -> None:
     clock = Clock()
-    await _paid_and_cancelled(clock)
+    await paid_and_cancelled(clock)
     outbox = Outbox(clock=clock)
     paid, cancelled = await outbox.claim(owner="a")
     await outbox.mark_retry(paid.id, delay_seconds=60, error="Timed out")

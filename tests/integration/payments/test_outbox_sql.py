@@ -21,7 +21,12 @@ from payments.models import (
     PaymentEvent,
 )
 from payments.outbox import Outbox
-from tests.integration.payments.support import Clock, callback, make_service, start
+from tests.integration.payments.support import (
+    Clock,
+    make_service,
+    paid_and_cancelled,
+    start,
+)
 from tests.support.db import TestDatabase
 
 
@@ -29,15 +34,6 @@ def _fields(obj: object, model: type, *, leave_out: tuple[str, ...] = ()) -> dic
     """Every stored column of `obj` (read once tortoise is set up: FKs count then)."""
     columns = sorted(set(model._meta.fields_db_projection.values()) - set(leave_out))
     return {column: getattr(obj, column) for column in columns}
-
-
-async def _paid_and_cancelled(clock: Clock) -> None:
-    service = make_service(clock=clock)
-    paid = await start(service, user_id=1, phone="0711000000")
-    await service.apply_result(callback(paid.checkout_request_id, amount=1500))
-    clock.advance(1)
-    cancelled = await start(service, user_id=2, phone="0722000000")
-    await service.apply_result(callback(cancelled.checkout_request_id, "1032"))
 
 
 async def _alerts(clock: Clock, count: int) -> list[int]:
@@ -62,7 +58,7 @@ async def test_the_one_statement_path_is_used_on_postgres_only(db: TestDatabase)
 
 async def test_claimed_rows_are_what_the_orm_reads(postgres_db: TestDatabase) -> None:
     clock = Clock()
-    await _paid_and_cancelled(clock)
+    await paid_and_cancelled(clock)
     await _alerts(clock, 1)
     claimed = await Outbox(clock=clock).claim(owner="a", lease_seconds=30)
     assert [n.kind for n in claimed] == [
@@ -114,7 +110,7 @@ async def test_rows_not_due_or_not_pending_are_left_alone(postgres_db: TestDatab
 
 async def test_mark_sent_writes_what_the_orm_path_writes(postgres_db: TestDatabase) -> None:
     clock = Clock()
-    await _paid_and_cancelled(clock)
+    await paid_and_cancelled(clock)
     sql, orm = Outbox(clock=clock), Outbox(clock=clock, one_statement=False)
     paid, cancelled = await sql.claim(owner="a")
     await sql.mark_retry(paid.id, delay_seconds=0, error="Timed out")  # attempts 1
@@ -142,7 +138,7 @@ async def test_mark_sent_writes_what_the_orm_path_writes(postgres_db: TestDataba
 
 async def test_a_lost_lease_answers_false_and_writes_nothing(postgres_db: TestDatabase) -> None:
     clock = Clock()
-    await _paid_and_cancelled(clock)
+    await paid_and_cancelled(clock)
     outbox = Outbox(clock=clock)
     [row, _] = await outbox.claim(owner="a", lease_seconds=30)
     clock.advance(31)
