@@ -71,3 +71,35 @@ def test_profile_buckets() -> None:
     assert package_of("/work/main/payments/service.py") == "lipabot payments/"
     assert package_of(f"{site}/telegram/ext/_application.py") == "python-telegram-bot"
     assert package_of("<built-in>") == "builtins / C"
+
+
+async def test_in_process_app_runs_the_lifespan_and_returns_the_status() -> None:
+    from contextlib import asynccontextmanager
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bench.callback_cpu import _App
+
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        events.append("started")
+        yield
+        events.append("stopped")
+
+    async def echo(request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse(body, status_code=201 if body.get("ok") else 400)
+
+    app = _App(Starlette(routes=[Route("/echo", echo, methods=["POST"])], lifespan=lifespan))
+    await app.start()
+    assert events == ["started"]
+    assert await app.post("/echo", b'{"ok": true}') == 201
+    assert await app.post("/echo", b'{"ok": false}') == 400
+    assert await app.post("/nowhere", b"{}") == 404
+    await app.stop()
+    assert events == ["started", "stopped"]
