@@ -164,6 +164,11 @@ class WaitingBatcher:
                 if not future.done():
                     future.set_exception(exc)
             return
+        except asyncio.CancelledError:
+            # Shutting down mid-statement: nobody may wait for an answer that will not come.
+            for _, future in batch:
+                future.cancel()
+            raise
         for item, future in batch:
             if not future.done():  # a caller that was cancelled is owed nothing
                 future.set_result(moved.get(item.checkout_request_id))

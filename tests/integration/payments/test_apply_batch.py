@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 
-from payments.apply_batch import WaitingBatcher
+from payments.apply_batch import WaitingBatcher, WaitingItem
 from payments.models import Notification, Payment, PaymentEvent
 from payments.service import ApplyKind, PaymentService
 from payments.states import PaymentStatus
@@ -156,3 +156,53 @@ def test_limits_must_be_positive() -> None:
         WaitingBatcher(max_batch=0)
     with pytest.raises(ValueError):
         WaitingBatcher(max_in_flight=0)
+
+
+class _StuckConnection:
+    """A connection whose statements never come back (a hung database)."""
+
+    def __init__(self) -> None:
+        self.sent = asyncio.Event()
+
+    async def execute_query_dict(self, sql: str, values: list[object]) -> list[dict[str, object]]:
+        self.sent.set()
+        await asyncio.Event().wait()
+        return []
+
+
+def _item(payment: Payment) -> WaitingItem:
+    from datetime import UTC, datetime
+
+    from payments.results import PaymentFacts, decide, event_detail
+
+    result = callback(payment.checkout_request_id, "1032")
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    plan = decide(PaymentFacts(status=S.PENDING, amount=0), result, receipt_taken=False, now=at)
+    return WaitingItem(
+        plan,
+        assumed_status=S.PENDING,
+        amount=None,
+        detail=event_detail(result, plan),
+        raw=None,
+        source="callback",
+        checkout_request_id=payment.checkout_request_id,
+        at=at,
+    )
+
+
+async def test_callers_are_not_left_waiting_when_a_statement_is_cancelled(
+    postgres_db: TestDatabase,
+) -> None:
+    payments = await _pending(make_service(), 3)
+    batcher = WaitingBatcher(max_in_flight=1)
+    conn = _StuckConnection()
+    callers = [
+        asyncio.create_task(batcher.apply(conn, _item(p)))  # type: ignore[arg-type]
+        for p in payments
+    ]
+    await asyncio.wait_for(conn.sent.wait(), timeout=5)
+    for task in list(batcher._tasks):
+        task.cancel()
+    done, pending = await asyncio.wait(callers, timeout=5)
+    assert not pending, "a caller is still waiting for a statement that was cancelled"
+    assert all(task.cancelled() for task in done)
