@@ -20,8 +20,11 @@ The statement is atomic: the caller is answered only once it committed. A row th
 assumed is simply not updated, and its caller gets None (it then reads the row and decides
 from what is stored, as before). A unique violation (a receipt that belongs to another payment)
 rolls the whole statement back; every caller in it is then told to go alone, so one bad
-callback costs the others a retry, never a wrong answer. One CheckoutRequestID appears at most
-once per statement (a duplicate waits for the next one), so every row maps to one caller.
+callback costs the others a retry, never a wrong answer. Any other failure of a shared statement
+(a deadlock with another instance, a dropped connection) also sends each caller alone; only a
+caller whose own statement fails hears the error. One CheckoutRequestID appears at most once per
+statement (a duplicate waits for the next one), so every row maps to one caller, and rows go in
+CheckoutRequestID order, so statements touching the same payments lock them in the same order.
 
 When nothing else is in flight a callback goes at once, alone: batching adds no waiting; it
 only happens when `max_in_flight` statements are already running. Three in flight leave two of
@@ -159,11 +162,16 @@ class WaitingBatcher:
             # Somebody's receipt belongs to another payment and nothing was written: each goes
             # alone, and only that one finds out.
             moved = dict.fromkeys((item.checkout_request_id for item, _ in batch), _GO_ALONE)
-        except Exception as exc:  # the database is down, say: every caller hears it
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+        except Exception as exc:
+            if len(batch) == 1:  # the database is down, say: the caller hears it
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(exc)
+                return
+            # A shared statement failed as a whole (a deadlock with another instance's
+            # statement, a dropped connection): nothing was written; each goes alone, and a
+            # caller hears an error only if its own statement fails too.
+            log.warning("a batch of %d callbacks failed (%r); applying each alone", len(batch), exc)
+            moved = dict.fromkeys((item.checkout_request_id for item, _ in batch), _GO_ALONE)
         except asyncio.CancelledError:
             # Shutting down mid-statement: nobody may wait for an answer that will not come.
             for _, future in batch:
@@ -191,7 +199,9 @@ async def _alone(conn: BaseDBAsyncClient, item: WaitingItem) -> Payment | None:
 async def _together(conn: BaseDBAsyncClient, batch: Sequence[WaitingItem]) -> dict[str, Any]:
     change_names, with_note = batch[0].shape
     rows_of_values = []
-    for item in batch:
+    # Rows in CheckoutRequestID order: concurrent statements (this instance's or another's)
+    # that touch the same payments then lock them in the same order, not into a deadlock.
+    for item in sorted(batch, key=lambda item: item.checkout_request_id):
         values = [apply_sql.db_value(v) for v in item.plan.changes.values()]
         values += [
             item.checkout_request_id,

@@ -206,3 +206,49 @@ async def test_callers_are_not_left_waiting_when_a_statement_is_cancelled(
     done, pending = await asyncio.wait(callers, timeout=5)
     assert not pending, "a caller is still waiting for a statement that was cancelled"
     assert all(task.cancelled() for task in done)
+
+
+class _FailsFirstShared:
+    """The real connection, except that the first statement fails as a deadlock would."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.failed = 0
+
+    async def execute_query_dict(self, sql: str, values: list[object]) -> list[dict[str, object]]:
+        if not self.failed and "unnest(" in sql:
+            self.failed += 1
+            raise RuntimeError("deadlock detected")
+        return await self.real.execute_query_dict(sql, values)  # type: ignore[attr-defined,no-any-return]
+
+
+async def test_a_shared_statement_that_fails_as_a_whole_is_retried_alone(
+    postgres_db: TestDatabase,
+) -> None:
+    from payments import apply_sql
+
+    payments = await _pending(make_service(), 4)
+    batcher = WaitingBatcher(max_in_flight=1)
+    conn = _FailsFirstShared(apply_sql.connection())
+    moved = await asyncio.gather(
+        *(batcher.apply(conn, _item(p)) for p in payments)  # type: ignore[arg-type]
+    )
+    assert conn.failed == 1  # the shared statement was tried, and failed
+    assert [m.id for m in moved] == [p.id for p in payments]  # type: ignore[union-attr]
+    for payment in payments:
+        stored = await Payment.get(id=payment.id)
+        assert stored.status is S.CANCELLED
+        assert await Notification.filter(payment_id=payment.id).count() == 1
+        assert await PaymentEvent.filter(payment_id=payment.id, kind="callback").count() == 1
+
+
+async def test_a_lone_statement_that_fails_raises_to_its_caller(postgres_db: TestDatabase) -> None:
+    [payment] = await _pending(make_service(), 1)
+
+    class Down:
+        async def execute_query_dict(self, sql: str, values: list[object]) -> list[object]:
+            raise ConnectionError("database unreachable")
+
+    with pytest.raises(ConnectionError):
+        await WaitingBatcher().apply(Down(), _item(payment))  # type: ignore[arg-type]
+    assert (await Payment.get(id=payment.id)).status is S.PENDING
