@@ -234,6 +234,7 @@ async def test_a_shared_statement_that_fails_as_a_whole_is_retried_alone(
         *(batcher.apply(conn, _item(p)) for p in payments)  # type: ignore[arg-type]
     )
     assert conn.failed == 1  # the shared statement was tried, and failed
+    assert batcher.retried_alone == 4
     assert [m.id for m in moved] == [p.id for p in payments]  # type: ignore[union-attr]
     for payment in payments:
         stored = await Payment.get(id=payment.id)
@@ -252,3 +253,26 @@ async def test_a_lone_statement_that_fails_raises_to_its_caller(postgres_db: Tes
     with pytest.raises(ConnectionError):
         await WaitingBatcher().apply(Down(), _item(payment))  # type: ignore[arg-type]
     assert (await Payment.get(id=payment.id)).status is S.PENDING
+
+
+async def test_two_instances_batching_the_same_callbacks_settle_each_payment_once(
+    postgres_db: TestDatabase,
+) -> None:
+    # Daraja's duplicates reaching two instances at once: both batch the same payments, in
+    # opposite orders. Each payment moves once; the losing side is told "not as assumed".
+    from payments import apply_sql
+
+    payments = await _pending(make_service(), 20)
+    first, second = WaitingBatcher(max_in_flight=1), WaitingBatcher(max_in_flight=1)
+    conn = apply_sql.connection()
+    results = await asyncio.gather(
+        *(first.apply(conn, _item(p)) for p in payments),
+        *(second.apply(conn, _item(p)) for p in reversed(payments)),
+    )
+    assert first.statements == second.statements == 1
+    assert first.retried_alone == second.retried_alone == 0  # no deadlock, no failed statement
+    mine, theirs = results[:20], list(reversed(results[20:]))
+    for payment, a, b in zip(payments, mine, theirs, strict=True):
+        assert (a is None) != (b is None), f"payment #{payment.id} moved twice or never"
+        assert await Notification.filter(payment_id=payment.id).count() == 1
+        assert await PaymentEvent.filter(payment_id=payment.id, kind="callback").count() == 1
