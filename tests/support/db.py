@@ -9,7 +9,8 @@
 The schema always comes from the real migrations (`payments.db.migrate`), so the migrations are
 tested by every database test. To stay fast, migrations run once per session: SQLite copies a
 migrated template file per test; PostgreSQL migrates one throwaway database
-`lipabot_test_<random>` per session and truncates it between tests, then drops it at the end.
+`lipabot_test_<unix time>_<random>` per session and truncates it between tests, then drops it
+at the end; one that a killed run left behind is dropped by a later run after six hours.
 
 PostgreSQL comes from env `LIPABOT_TEST_POSTGRES_URL` (default
 `postgres://postgres@127.0.0.1:5432/postgres`, used only to create and drop the throwaway
@@ -23,8 +24,9 @@ import asyncio
 import os
 import shutil
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,9 +96,63 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+#: Throwaway databases are named `lipabot_test_<unix time>_<random>`.
+TEST_DATABASE_PREFIX = "lipabot_test_"
+#: A throwaway database older than this belongs to a run that was killed before it could drop
+#: it (a whole CI run takes at most 90 minutes): the next run drops it.
+LEFTOVER_AFTER_SECONDS = 6 * 3600
+
+
+def throwaway_database_name(now: float | None = None) -> str:
+    created = int(time.time() if now is None else now)
+    return f"{TEST_DATABASE_PREFIX}{created}_{uuid.uuid4().hex[:8]}"
+
+
+def leftover_databases(names: Iterable[str], now: float | None = None) -> list[str]:
+    """Which of `names` are throwaway test databases left behind by a killed run.
+
+    Only names in today's format with a creation time more than LEFTOVER_AFTER_SECONDS ago:
+    anything else (a database of a run still going, another project's) is not ours to drop.
+    """
+    current = time.time() if now is None else now
+    leftovers = []
+    for name in names:
+        stamp, _, rest = name.removeprefix(TEST_DATABASE_PREFIX).partition("_")
+        if not name.startswith(TEST_DATABASE_PREFIX) or not stamp.isdigit() or not rest:
+            continue
+        if current - int(stamp) > LEFTOVER_AFTER_SECONDS:
+            leftovers.append(name)
+    return leftovers
+
+
+async def drop_leftover_databases() -> list[str]:
+    """Drop throwaway databases that killed runs left behind; returns their names."""
+    import asyncpg
+
+    url = postgres_server_url().replace("postgres://", "postgresql://", 1)
+    try:
+        conn = await asyncpg.connect(url, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise PostgresUnavailable(f"PostgreSQL at {_safe(url)} unreachable: {exc}") from exc
+    try:
+        rows = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", TEST_DATABASE_PREFIX + "%"
+        )
+        dropped = leftover_databases(row["datname"] for row in rows)
+        for name in dropped:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    return dropped
+
+
 async def create_postgres_database() -> str:
-    """Create and migrate a throwaway database; returns its URL (with a pool size)."""
-    name = f"lipabot_test_{uuid.uuid4().hex[:12]}"
+    """Create and migrate a throwaway database; returns its URL (with a pool size).
+
+    Databases that killed runs left behind are dropped first (`drop_leftover_databases`).
+    """
+    await drop_leftover_databases()
+    name = throwaway_database_name()
     await _admin_execute(f'CREATE DATABASE "{name}"')
     url = _with_database(postgres_server_url(), name, POOL_QUERY)
     try:
