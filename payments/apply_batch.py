@@ -56,7 +56,8 @@ __all__ = ["WaitingBatcher", "WaitingItem"]
 
 log = logging.getLogger(__name__)
 
-# A caller whose statement was rolled back (a unique violation somewhere in it) runs alone.
+# A caller whose shared statement wrote nothing (a unique violation somewhere in it, a deadlock,
+# a dropped connection) runs alone.
 _GO_ALONE = object()
 
 
