@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -75,7 +76,9 @@ def _with_database(server_url: str, name: str, query: str = "") -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, query, ""))
 
 
-async def _admin_execute(sql: str) -> None:
+@asynccontextmanager
+async def _admin_connection() -> AsyncIterator[Any]:
+    """A connection to the server's admin database, or `PostgresUnavailable`."""
     import asyncpg
 
     url = postgres_server_url().replace("postgres://", "postgresql://", 1)
@@ -84,9 +87,14 @@ async def _admin_execute(sql: str) -> None:
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         raise PostgresUnavailable(f"PostgreSQL at {_safe(url)} unreachable: {exc}") from exc
     try:
-        await conn.execute(sql)
+        yield conn
     finally:
         await conn.close()
+
+
+async def _admin_execute(sql: str) -> None:
+    async with _admin_connection() as conn:
+        await conn.execute(sql)
 
 
 def _safe(url: str) -> str:
@@ -127,22 +135,13 @@ def leftover_databases(names: Iterable[str], now: float | None = None) -> list[s
 
 async def drop_leftover_databases() -> list[str]:
     """Drop throwaway databases that killed runs left behind; returns their names."""
-    import asyncpg
-
-    url = postgres_server_url().replace("postgres://", "postgresql://", 1)
-    try:
-        conn = await asyncpg.connect(url, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise PostgresUnavailable(f"PostgreSQL at {_safe(url)} unreachable: {exc}") from exc
-    try:
+    async with _admin_connection() as conn:
         rows = await conn.fetch(
             "SELECT datname FROM pg_database WHERE datname LIKE $1", TEST_DATABASE_PREFIX + "%"
         )
         dropped = leftover_databases(row["datname"] for row in rows)
         for name in dropped:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
     return dropped
 
 
