@@ -42,6 +42,7 @@ __all__ = [
     "db_value",
     "execute_plan",
     "find_by_checkout",
+    "find_by_id",
     "json_text",
     "supports",
     "table",
@@ -82,8 +83,17 @@ async def find_by_checkout(conn: BaseDBAsyncClient, checkout_request_id: str) ->
     Same row, same `Payment` object as `Payment.get_or_none(checkout_request_id=...)`: the
     row goes through the model's own loader (`_init_from_db`, what tortoise's executor uses).
     """
+    return await _find_payment(conn, "checkout_request_id", checkout_request_id)
+
+
+async def find_by_id(conn: BaseDBAsyncClient, payment_id: int) -> Payment | None:
+    """The payment with this id, read the same way as `find_by_checkout`."""
+    return await _find_payment(conn, "id", payment_id)
+
+
+async def _find_payment(conn: BaseDBAsyncClient, by: str, value: object) -> Payment | None:
     rows = await conn.execute_query_dict(
-        f"SELECT * FROM {table(Payment)} WHERE checkout_request_id = $1", [checkout_request_id]
+        f"SELECT * FROM {table(Payment)} WHERE {column(by)} = $1", [value]
     )
     return Payment._init_from_db(**rows[0]) if rows else None
 

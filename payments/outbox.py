@@ -37,6 +37,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from daraja.timestamps import now_utc
+from payments import apply_sql
 from payments.models import EventKind, Notification, NotificationStatus, Payment, PaymentEvent
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class Outbox:
         if self.one_statement is False:
             return None
         conn: BaseDBAsyncClient = Notification._meta.db
-        return conn if getattr(conn.capabilities, "dialect", "") == "postgres" else None
+        return conn if apply_sql.supports(conn) else None
 
     async def claim(
         self, *, owner: str, limit: int = 20, lease_seconds: float = 60
@@ -146,10 +147,7 @@ class Outbox:
         conn = self._sql_connection()
         if conn is None:
             return await Payment.get_or_none(id=payment_id)
-        rows = await conn.execute_query_dict(
-            f"SELECT * FROM {_table(Payment)} WHERE id = $1", [payment_id]
-        )
-        return Payment._init_from_db(**rows[0]) if rows else None
+        return await apply_sql.find_by_id(conn, payment_id)
 
     async def mark_retry(self, notification_id: int, *, delay_seconds: float, error: str) -> None:
         """Put the row back for another attempt after `delay_seconds`."""
@@ -181,10 +179,6 @@ class Outbox:
 # ---------------------------------------------------------------- PostgreSQL, one statement each
 
 
-def _table(model: type[Any]) -> str:
-    return f'"{model._meta.db_table}"'
-
-
 def _columns(model: type[Any]) -> list[str]:
     return list(model._meta.fields_db_projection.values())
 
@@ -192,7 +186,7 @@ def _columns(model: type[Any]) -> list[str]:
 async def _claim_sql(
     conn: BaseDBAsyncClient, *, owner: str, limit: int, now: datetime, until: datetime
 ) -> list[Notification]:
-    notes, payments = _table(Notification), _table(Payment)
+    notes, payments = apply_sql.table(Notification), apply_sql.table(Payment)
     payment_columns = _columns(Payment)
     # Payment columns come back as p__<column> so they cannot clash with the notification's.
     selected = ", ".join(
@@ -224,7 +218,7 @@ async def _claim_sql(
 async def _mark_sent_sql(
     conn: BaseDBAsyncClient, notification_id: int, *, owner: str, now: datetime
 ) -> bool:
-    notes, events = _table(Notification), _table(PaymentEvent)
+    notes, events = apply_sql.table(Notification), apply_sql.table(PaymentEvent)
     # The detail object has the ORM path's keys and values (jsonb keeps no key order anyway).
     sql = (
         f"WITH done AS (UPDATE {notes} SET status = $1::varchar, sent_at = $2::timestamptz,"
