@@ -2,10 +2,10 @@
 
 Under load, callbacks arrive faster than one statement per callback can be sent: each costs a
 pool checkout, a round trip and a commit on both sides. `WaitingBatcher` lets concurrent
-callers share statements. A caller hands over one assumed plan (see
-`apply_sql.apply_to_waiting`: decided as if the payment were pending, unflagged and asking for
-the result's amount) and waits; the batcher runs what has queued meanwhile as one statement per
-plan shape, of the same meaning as `apply_to_waiting` row by row:
+callers share statements. A caller hands over one assumed plan (`WaitingItem.assuming_pending`:
+decided as if the payment were pending, unflagged and asking for the result's amount) and
+waits; the batcher runs what has queued meanwhile as one statement per plan shape, whose WHERE
+checks exactly those assumptions row by row (a lone callback is a batch of one):
 
     WITH v AS (SELECT * FROM unnest($1::varchar[], ...) AS v(checkout, ...)),
          moved AS (UPDATE payment p SET ... FROM v
@@ -45,9 +45,10 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
+from daraja.types import StkResult
 from payments import apply_sql
 from payments.models import Notification, Payment, PaymentEvent
-from payments.results import Plan
+from payments.results import ApplyKind, PaymentFacts, Plan, decide, event_detail
 from payments.states import PaymentStatus
 
 # ruff: noqa: S608  (names spliced into SQL come from model metadata; values are $n params)
@@ -73,6 +74,26 @@ class WaitingItem:
     source: str
     checkout_request_id: str
     at: datetime
+
+    @classmethod
+    def assuming_pending(cls, result: StkResult, now: datetime) -> WaitingItem | None:
+        """`result`'s item, decided as if its payment were pending, unflagged and asking for
+        the result's amount; None when that decision moves nothing or alerts the admins (the
+        full path decides those from the stored row)."""
+        facts = PaymentFacts(status=PaymentStatus.PENDING, amount=result.amount or 0)
+        plan = decide(facts, result, receipt_taken=False, now=now)
+        if plan.kind is not ApplyKind.APPLIED or plan.alert is not None:
+            return None
+        return cls(
+            plan,
+            assumed_status=PaymentStatus.PENDING,
+            amount=result.amount,
+            detail=event_detail(result, plan),
+            raw=result.raw,
+            source=result.source,
+            checkout_request_id=result.checkout_request_id,
+            at=now,
+        )
 
     @property
     def shape(self) -> tuple[tuple[str, ...], bool]:
@@ -103,8 +124,13 @@ class WaitingBatcher:
         None also when `item`'s receipt belongs to another payment: nothing was written, and
         the caller's full path finds that out and flags it.
         """
-        if item.plan.alert is not None or not item.plan.changes or item.plan.to_status is None:
+        plan = item.plan
+        if plan.alert is not None or not plan.changes or plan.to_status is None:
             raise ValueError("only plans that move a payment without an alert can be batched")
+        if plan.expect != {"status": item.assumed_status, "flagged_reason__isnull": True}:
+            # The statement's WHERE checks exactly these assumptions; a plan that expects
+            # anything else cannot be checked by it.
+            raise ValueError(f"unsupported expectations for an assumed plan: {plan.expect!r}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if self._in_flight < self.max_in_flight:
@@ -116,7 +142,7 @@ class WaitingBatcher:
         if moved is _GO_ALONE:
             self.retried_alone += 1
             try:
-                moved = await _alone(conn, item)
+                moved = (await _together(conn, [item])).get(item.checkout_request_id)
             except IntegrityError:
                 return None
         return moved  # type: ignore[no-any-return]
@@ -154,18 +180,16 @@ class WaitingBatcher:
         self.statements += 1
         self.items += len(batch)
         try:
-            if len(batch) == 1:
-                item = batch[0][0]
-                try:
-                    moved = {item.checkout_request_id: await _alone(conn, item)}
-                except IntegrityError:
-                    moved = {}  # it was this one's receipt: None sends it down the full path
-            else:
-                moved = await _together(conn, [item for item, _ in batch])
+            moved = await _together(conn, [item for item, _ in batch])
         except IntegrityError:
-            # Somebody's receipt belongs to another payment and nothing was written: each goes
-            # alone, and only that one finds out.
-            moved = dict.fromkeys((item.checkout_request_id for item, _ in batch), _GO_ALONE)
+            # A receipt belongs to another payment and nothing was written. Alone, it was this
+            # one's (None sends it down the full path); shared, each goes alone, and only that
+            # one finds out.
+            moved = (
+                {}
+                if len(batch) == 1
+                else dict.fromkeys((item.checkout_request_id for item, _ in batch), _GO_ALONE)
+            )
         except Exception as exc:
             if len(batch) == 1:  # the database is down, say: the caller hears it
                 if not batch[0][1].done():
@@ -186,21 +210,11 @@ class WaitingBatcher:
                 future.set_result(moved.get(item.checkout_request_id))
 
 
-async def _alone(conn: BaseDBAsyncClient, item: WaitingItem) -> Payment | None:
-    return await apply_sql.apply_to_waiting(
-        conn,
-        item.plan,
-        assumed_status=item.assumed_status,
-        amount=item.amount,
-        detail=item.detail,
-        raw=item.raw,
-        source=item.source,
-        checkout_request_id=item.checkout_request_id,
-        at=item.at,
-    )
-
-
 async def _together(conn: BaseDBAsyncClient, batch: Sequence[WaitingItem]) -> dict[str, Any]:
+    """Run `batch` (one shape, distinct CheckoutRequestIDs) as one statement: the moved rows.
+
+    A taken receipt raises `IntegrityError` and writes nothing.
+    """
     change_names, with_note = batch[0].shape
     rows_of_values = []
     # Rows in CheckoutRequestID order: concurrent statements (this instance's or another's)

@@ -21,7 +21,6 @@ tortoise's `IntegrityError`, exactly as the ORM path does. SQLite keeps the ORM 
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import datetime
 from enum import Enum
@@ -36,7 +35,6 @@ from payments.states import PaymentStatus
 __all__ = [
     "EVENT_COLUMNS",
     "NOTE_COLUMNS",
-    "apply_to_waiting",
     "column",
     "connection",
     "db_value",
@@ -180,107 +178,6 @@ async def execute_plan(
     parts.append(" SELECT count(*) AS moved FROM moved")
     rows = await conn.execute_query_dict("".join(parts), args)
     return bool(rows and rows[0]["moved"])
-
-
-async def apply_to_waiting(
-    conn: BaseDBAsyncClient,
-    plan: Plan,
-    *,
-    assumed_status: PaymentStatus,
-    amount: int | None,
-    detail: dict[str, Any],
-    raw: dict[str, Any] | None,
-    source: str,
-    checkout_request_id: str,
-    at: datetime,
-) -> Payment | None:
-    """Find and move a waiting payment in one statement; None when it is not as assumed.
-
-    `plan` was decided for a payment with this CheckoutRequestID in `assumed_status`, not
-    flagged, and (when `amount` is given) asking for that amount: the statement's WHERE holds
-    exactly those assumptions, so when it matches a row the decision is the one `decide` makes
-    for the stored row, and the row comes back as updated. When it matches none (no such
-    payment yet, already settled, flagged, another amount) nothing is written and the caller
-    reads the row and decides from what is stored. A taken receipt raises `IntegrityError`
-    and writes nothing, as in `execute_plan`.
-    """
-    if plan.alert is not None or not plan.changes or plan.to_status is None:
-        raise ValueError("only plans that move a payment without an alert can be assumed")
-    if plan.expect != {"status": assumed_status, "flagged_reason__isnull": True}:
-        raise ValueError(f"unsupported expectations for an assumed plan: {plan.expect!r}")
-    # The SQL text depends only on the plan's shape; the values follow in the order it expects.
-    sql = _waiting_sql(tuple(plan.changes), amount is not None, plan.notify is not None)
-    args: list[Any] = [db_value(value) for value in plan.changes.values()]
-    args += [at, checkout_request_id, str(assumed_status)]
-    if amount is not None:
-        args.append(amount)
-    args += [
-        str(plan.event),
-        str(assumed_status),
-        str(plan.to_status),
-        json_text(detail),
-        json_text(raw),
-        source,
-    ]
-    if plan.notify is not None:
-        args += [str(plan.notify), NOTE_TOPIC, NOTE_STATUS]
-    rows = await conn.execute_query_dict(sql, args)
-    return Payment._init_from_db(**rows[0]) if rows else None
-
-
-@functools.lru_cache(maxsize=64)
-def _waiting_sql(change_names: tuple[str, ...], with_amount: bool, with_note: bool) -> str:
-    """The statement for `apply_to_waiting`, its $n numbered in the order that function uses."""
-    numbers = iter(range(1, 1000))
-
-    def n(cast: str = "") -> str:
-        return f"${next(numbers)}{cast}"
-
-    sets = [f"{column(name)} = {n()}" for name in change_names]
-    at = n("::timestamptz")
-    sets.append(f"updated_at = {at}")
-    where = [f"checkout_request_id = {n('::varchar')}", f"status = {n('::varchar')}"]
-    where.append("flagged_reason IS NULL")
-    if with_amount:
-        where.append(f"amount = {n('::int')}")
-    event_values = ", ".join(
-        (
-            "checkout_request_id",
-            n("::varchar"),  # kind
-            n("::varchar"),  # from_status
-            n("::varchar"),  # to_status
-            n("::jsonb"),  # detail
-            n("::jsonb"),  # raw_body
-            n("::varchar"),  # source
-            at,
-        )
-    )
-    parts = [
-        f"WITH moved AS (UPDATE {table(Payment)} SET {', '.join(sets)} "
-        f"WHERE {' AND '.join(where)} RETURNING *)",
-        f", ev AS (INSERT INTO {table(PaymentEvent)} ({EVENT_COLUMNS}) "
-        f"SELECT id, {event_values} FROM moved)",
-    ]
-    if with_note:
-        note_values = ", ".join(
-            (
-                "chat_id",
-                "user_id",
-                "language",
-                n("::varchar"),  # kind
-                n("::varchar"),  # topic
-                n("::varchar"),  # status
-                "0",
-                at,
-                at,
-            )
-        )
-        parts.append(
-            f", note AS (INSERT INTO {table(Notification)} ({NOTE_COLUMNS}) "
-            f"SELECT id, {note_values} FROM moved)"
-        )
-    parts.append(" SELECT * FROM moved")
-    return "".join(parts)
 
 
 def table(model: type[Any]) -> str:

@@ -303,30 +303,16 @@ class PaymentService(PaymentLookups):
         and lets the statement's WHERE check exactly that; None (nothing written) when the
         stored row is otherwise, or the receipt is taken, and the caller takes the full path.
         """
-        facts = PaymentFacts(status=PaymentStatus.PENDING, amount=result.amount or 0)
-        now = self.now()
-        plan = decide(facts, result, receipt_taken=False, now=now)
-        if plan.kind is not ApplyKind.APPLIED or plan.alert is not None:
+        item = WaitingItem.assuming_pending(result, self.now())
+        if item is None:
             return None
         # Concurrent callers share statements (payments.apply_batch); None when the row is not
         # as assumed or the receipt belongs to another payment (the full path flags that).
-        payment = await self._waiting.apply(
-            conn,
-            WaitingItem(
-                plan,
-                assumed_status=PaymentStatus.PENDING,
-                amount=result.amount,
-                detail=event_detail(result, plan),
-                raw=result.raw,
-                source=result.source,
-                checkout_request_id=result.checkout_request_id,
-                at=now,
-            ),
-        )
+        payment = await self._waiting.apply(conn, item)
         if payment is None:
             return None
-        self._log_apply(payment, result, plan)
-        return ApplyResult(plan.kind, payment)
+        self._log_apply(payment, result, item.plan)
+        return ApplyResult(item.plan.kind, payment)
 
     async def _execute(
         self, payment: Payment, result: StkResult, plan: Plan, now: datetime

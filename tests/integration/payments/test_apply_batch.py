@@ -9,17 +9,22 @@ answer (duplicate, conflict, flag) exactly as before batching existed.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
+from daraja.types import StkResult
+from payments import apply_sql
 from payments.apply_batch import WaitingBatcher, WaitingItem
 from payments.models import Notification, Payment, PaymentEvent
+from payments.results import PaymentFacts, decide
 from payments.service import ApplyKind, PaymentService
 from payments.states import PaymentStatus
 from tests.integration.payments.support import callback, make_service, start
 from tests.support.db import TestDatabase
 
 S = PaymentStatus
+AT = datetime(2026, 3, 2, 9, 0, 20, tzinfo=UTC)
 
 
 async def _pending(service: PaymentService, count: int, first_user: int = 1) -> list[Payment]:
@@ -171,23 +176,9 @@ class _StuckConnection:
 
 
 def _item(payment: Payment) -> WaitingItem:
-    from datetime import UTC, datetime
-
-    from payments.results import PaymentFacts, decide, event_detail
-
-    result = callback(payment.checkout_request_id, "1032")
-    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    plan = decide(PaymentFacts(status=S.PENDING, amount=0), result, receipt_taken=False, now=at)
-    return WaitingItem(
-        plan,
-        assumed_status=S.PENDING,
-        amount=None,
-        detail=event_detail(result, plan),
-        raw=None,
-        source="callback",
-        checkout_request_id=payment.checkout_request_id,
-        at=at,
-    )
+    item = WaitingItem.assuming_pending(callback(payment.checkout_request_id, "1032"), AT)
+    assert item is not None
+    return item
 
 
 async def test_callers_are_not_left_waiting_when_a_statement_is_cancelled(
@@ -225,8 +216,6 @@ class _FailsFirstShared:
 async def test_a_shared_statement_that_fails_as_a_whole_is_retried_alone(
     postgres_db: TestDatabase,
 ) -> None:
-    from payments import apply_sql
-
     payments = await _pending(make_service(), 4)
     batcher = WaitingBatcher(max_in_flight=1)
     conn = _FailsFirstShared(apply_sql.connection())
@@ -260,8 +249,6 @@ async def test_two_instances_batching_the_same_callbacks_settle_each_payment_onc
 ) -> None:
     # Daraja's duplicates reaching two instances at once: both batch the same payments, in
     # opposite orders. Each payment moves once; the losing side is told "not as assumed".
-    from payments import apply_sql
-
     payments = await _pending(make_service(), 20)
     first, second = WaitingBatcher(max_in_flight=1), WaitingBatcher(max_in_flight=1)
     conn = apply_sql.connection()
@@ -276,3 +263,74 @@ async def test_two_instances_batching_the_same_callbacks_settle_each_payment_onc
         assert (a is None) != (b is None), f"payment #{payment.id} moved twice or never"
         assert await Notification.filter(payment_id=payment.id).count() == 1
         assert await PaymentEvent.filter(payment_id=payment.id, kind="callback").count() == 1
+
+
+# --------------------------------------------------------------- the assumed (one round trip) path
+
+
+async def _assume_pending(result: StkResult) -> Payment | None:
+    item = WaitingItem.assuming_pending(result, AT)
+    assert item is not None
+    return await WaitingBatcher().apply(apply_sql.connection(), item)
+
+
+async def _nothing_written(payment_id: int) -> bool:
+    return not (
+        await PaymentEvent.filter(payment_id=payment_id, kind="callback").exists()
+        or await Notification.filter(payment_id=payment_id).exists()
+    )
+
+
+async def test_assumed_path_moves_a_pending_payment_and_returns_the_stored_row(
+    postgres_db: TestDatabase,
+) -> None:
+    payment = await start(make_service(), language="sw")
+    moved = await _assume_pending(callback(payment.checkout_request_id))
+    stored = await Payment.get(id=payment.id)
+    assert moved is not None and moved.id == payment.id
+    fields = Payment._meta.fields_map.keys() - {"events", "notifications"}
+    assert {f: getattr(moved, f) for f in fields} == {f: getattr(stored, f) for f in fields}
+    assert (stored.status, stored.receipt, stored.paid_amount) == (S.PAID, "TC2ABCDE12", 1500)
+    event = await PaymentEvent.get(payment_id=payment.id, kind="callback")
+    assert (event.from_status, event.to_status) == ("pending", "paid")
+    [note] = await Notification.filter(payment_id=payment.id)
+    # The message's addressee comes from the row itself, not from the caller.
+    assert (note.kind, note.chat_id, note.user_id, note.language) == ("paid", 107, 7, "sw")
+
+
+async def test_assumed_path_writes_nothing_when_the_row_is_not_as_assumed(
+    postgres_db: TestDatabase,
+) -> None:
+    service = make_service()
+    settled = await start(service, user_id=1)
+    await Payment.filter(id=settled.id).update(status=S.CANCELLED)
+    flagged = await start(service, user_id=2, phone="0722000002")
+    await Payment.filter(id=flagged.id).update(flagged_reason="amount_mismatch")
+    other_amount = await start(service, user_id=3, phone="0722000003", amount=900)
+    unknown = await start(service, user_id=4, phone="0722000004")
+    await Payment.filter(id=unknown.id).update(status=S.UNKNOWN)
+    for payment in (settled, flagged, other_amount, unknown):
+        assert await _assume_pending(callback(payment.checkout_request_id)) is None
+        assert await _nothing_written(payment.id)
+    assert await _assume_pending(callback("ws_CO_no_such_checkout")) is None
+    assert (await Payment.get(id=other_amount.id)).status is S.PENDING
+
+
+async def test_assumed_path_refuses_plans_it_cannot_check(postgres_db: TestDatabase) -> None:
+    payment = await start(make_service())
+    result = callback(payment.checkout_request_id)
+    facts = PaymentFacts(status=S.PENDING, amount=999)  # decides amount_mismatch: an alert
+    plan = decide(facts, result, receipt_taken=False, now=AT)
+    item = WaitingItem(
+        plan,
+        assumed_status=S.PENDING,
+        amount=result.amount,
+        detail={},
+        raw=None,
+        source="callback",
+        checkout_request_id=payment.checkout_request_id,
+        at=AT,
+    )
+    with pytest.raises(ValueError, match="alert"):
+        await WaitingBatcher().apply(apply_sql.connection(), item)
+    assert await _nothing_written(payment.id)
