@@ -43,9 +43,6 @@ def _mask_typed_phones(text: str) -> str:
 
 # Exception text is rendered (then redacted) by the filter; formatException keeps no state.
 _EXCEPTION_FORMATTER = logging.Formatter()
-# Set on a record by the filter: (msg, args, the redacted message). LineFormatter uses the message
-# instead of rendering it again while msg and args are still those objects.
-_RENDERED = "_lipabot_rendered"
 
 
 class RedactingFilter(logging.Filter):
@@ -67,10 +64,10 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = _EXCEPTION_FORMATTER.formatException(record.exc_info)
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        setattr(record, _RENDERED, (record.msg, record.args, redacted))
+        # The record keeps the redacted text as its message, args used up: every formatter
+        # writes exactly the line checked here (no second rendering, which an argument whose
+        # str() changes could make differ) and renders nothing again.
+        record.msg, record.args = self.redact(message), None
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
         return True
@@ -79,15 +76,12 @@ class RedactingFilter(logging.Filter):
 class LineFormatter(logging.Formatter):
     """`logging.Formatter` with the same output for the same format, for less CPU per line.
 
-    Two things are not redone for every record: the date and time down to the second (`%(asctime)s`
-    is `time.strftime` of the record's second plus `,<milliseconds>`; the second's text is kept
-    until the next second) and, after `RedactingFilter`, the message (the filter has rendered it
-    already; it is rendered again if anything replaced the record's msg or args since).
+    `%(asctime)s` is `time.strftime` of the record's second plus `,<milliseconds>`: the second's
+    text is kept until the next second instead of being formatted for every record.
     """
 
     def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
         super().__init__(fmt, datefmt)
-        self._uses_time = self.usesTime()
         self._second: tuple[int, str] = (-1, "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
@@ -102,48 +96,19 @@ class LineFormatter(logging.Formatter):
             self._second = (second, prefix)
         return self.default_msec_format % (prefix, record.msecs)
 
-    def format(self, record: logging.LogRecord) -> str:
-        rendered = record.__dict__.get(_RENDERED)
-        if rendered is not None and rendered[0] is record.msg and rendered[1] is record.args:
-            record.message = rendered[2]
-        else:
-            record.message = record.getMessage()
-        if self._uses_time:
-            record.asctime = self.formatTime(record, self.datefmt)
-        s = self.formatMessage(record)
-        # The rest as in logging.Formatter.format.
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            if s[-1:] != "\n":
-                s = s + "\n"
-            s = s + record.exc_text
-        if record.stack_info:
-            if s[-1:] != "\n":
-                s = s + "\n"
-            s = s + self.formatStack(record.stack_info)
-        return s
-
 
 class LineStreamHandler(logging.StreamHandler):
-    """`logging.StreamHandler` without its second flush when the stream flushes at each line.
+    """`logging.StreamHandler` without its flush when the stream flushes at each line.
 
     `sys.stderr` is line-buffered: writing the line (which ends in a newline) has written it out
-    already, and StreamHandler's `flush()` after it (lock, flush of an empty buffer) is redone
-    for nothing. Any other stream (or terminator) is flushed after each line as before.
+    already, and the flush after it (lock, flush of an empty buffer) is done for nothing. Any
+    other stream (or terminator) is flushed as before.
     """
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            msg = self.format(record)
-            stream = self.stream
-            stream.write(msg + self.terminator)
-            if not (getattr(stream, "line_buffering", False) and "\n" in self.terminator):
-                self.flush()
-        except RecursionError:
-            raise
-        except Exception:
-            self.handleError(record)
+    def flush(self) -> None:
+        if getattr(self.stream, "line_buffering", False) and "\n" in self.terminator:
+            return
+        super().flush()
 
 
 def secrets_of(settings: Settings) -> list[str]:

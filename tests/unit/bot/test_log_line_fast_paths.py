@@ -1,7 +1,7 @@
 """The cheaper log line redacts as much as the first one: secrets, phone numbers, typed numbers.
 
 `bot.logging_setup` matches typed numbers with a pattern rewritten for speed, and its
-`LineFormatter` keeps the date per second and reuses the message the filter rendered. These tests
+`LineFormatter` keeps the date per second and writes the message the filter rendered. These tests
 hold the fast paths to the original behaviour, especially where one could skip masking: numbers at
 the very start or end of a line, in arguments, in exception text, with spaces, dashes or +254.
 """
