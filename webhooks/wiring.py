@@ -35,6 +35,7 @@ from daraja.client import DarajaClient
 from daraja.config import DarajaConfig
 from daraja.emulator import create_emulator_app
 from payments import db
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.reconciler import Reconciler, default_owner
 from payments.rules import PaymentRules
@@ -186,7 +187,7 @@ class Runtime:
         config = DarajaConfig.from_settings(settings, emulator_base_url=emulator_url)
         self.daraja = DarajaClient(config, self.http)
         self.service = PaymentService(
-            self.daraja,
+            DarajaGateway(self.daraja),
             rules=PaymentRules.from_settings(settings),
             callback_url=callback_url(settings, self.callback_token),
             account_reference=settings.mpesa_account_reference,

@@ -42,6 +42,7 @@ from config import Settings
 from daraja.client import DarajaClient
 from daraja.config import DarajaConfig
 from daraja.emulator import Emulator
+from payments.daraja_gateway import DarajaGateway
 from payments.models import Payment
 from payments.outbox import Outbox
 from payments.reconciler import Reconciler
@@ -368,7 +369,7 @@ async def start_instance(
     config = DarajaConfig.from_settings(settings)
     daraja = DarajaClient(config, http)
     service = PaymentService(
-        daraja,
+        DarajaGateway(daraja),
         rules=PaymentRules.from_settings(settings),
         callback_url=f"{PUBLIC_URL}{CALLBACK_PATH}",
         account_reference=settings.mpesa_account_reference,

@@ -20,7 +20,6 @@ from payments.states import (
         (S.PENDING, S.PAID),
         (S.UNKNOWN, S.PAID),
         (S.EXPIRED, S.PAID),
-        (S.EXPIRED, S.FAILED),
     ],
 )
 def test_allowed_moves(current: S, target: S) -> None:

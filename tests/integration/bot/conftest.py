@@ -22,6 +22,7 @@ from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
 from daraja.callbacks import parse_stk_callback
 from daraja.types import PushAccepted, StkResult
+from payments.daraja_gateway import DarajaGateway
 from payments.models import Payment
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
@@ -184,7 +185,7 @@ async def start_harness(
     callback_url: str = "https://lipabot.test/payments/callback/x",
 ) -> BotHarness:
     service = PaymentService(
-        gateway,
+        DarajaGateway(gateway),
         rules=PaymentRules.from_settings(settings),
         callback_url=callback_url,
         account_reference=settings.mpesa_account_reference,

@@ -7,6 +7,7 @@ import asyncio
 from bot.app import build_application, publish_commands
 from bot.context import BotServices
 from bot.fake_telegram import FakeTelegram, FakeUser
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
@@ -25,7 +26,9 @@ async def test_polling_mode_answers_queued_updates(
 ) -> None:
     settings = bot_settings()
     service = PaymentService(
-        RecordingGateway(), rules=PaymentRules.from_settings(settings), callback_url="https://x/cb"
+        DarajaGateway(RecordingGateway()),
+        rules=PaymentRules.from_settings(settings),
+        callback_url="https://x/cb",
     )
     app = build_application(
         settings,

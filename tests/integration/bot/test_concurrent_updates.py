@@ -16,6 +16,7 @@ from bot.app import PerChatUserUpdateProcessor, build_application
 from bot.context import BotServices
 from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
@@ -31,7 +32,7 @@ async def bot(
     """The conftest harness, but with 8 concurrent updates."""
     gateway = RecordingGateway()
     service = PaymentService(
-        gateway,
+        DarajaGateway(gateway),
         rules=PaymentRules.from_settings(settings),
         callback_url="https://lipabot.test/payments/callback/x",
     )

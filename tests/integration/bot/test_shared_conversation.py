@@ -29,6 +29,7 @@ from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
 from daraja.timestamps import now_utc
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
@@ -196,7 +197,9 @@ async def test_without_persistence_the_conversation_lives_in_memory(
 ) -> None:
     settings = bot_settings()
     service = PaymentService(
-        RecordingGateway(), rules=PaymentRules.from_settings(settings), callback_url="https://x/cb"
+        DarajaGateway(RecordingGateway()),
+        rules=PaymentRules.from_settings(settings),
+        callback_url="https://x/cb",
     )
     app = build_application(
         settings,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from daraja.types import PushAccepted, StkResult
+from payments.daraja_gateway import DarajaGateway
 from payments.rules import PaymentRules
 from payments.service import PaymentService
 
@@ -91,7 +92,7 @@ def make_service(
     rules: PaymentRules | None = None,
 ) -> PaymentService:
     return PaymentService(
-        gateway or FakeGateway(),
+        DarajaGateway(gateway or FakeGateway()),
         rules=rules or PaymentRules(),
         callback_url="https://lipabot.test/payments/callback/token",
         account_reference="DukaLaMama",

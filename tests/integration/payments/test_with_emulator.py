@@ -20,6 +20,7 @@ from starlette.routing import Route
 from daraja.callbacks import parse_stk_callback
 from daraja.client import DarajaClient
 from daraja.emulator import Emulator
+from payments.daraja_gateway import DarajaGateway
 from payments.models import Notification, NotificationKind, PaymentEvent
 from payments.rules import PaymentRules
 from payments.service import ApplyResult, PaymentService
@@ -54,7 +55,7 @@ async def loop(db: TestDatabase) -> AsyncIterator[Loop]:
     async with emulator_http_client(app, timeout=1.0) as http:
         client = DarajaClient(emulator_daraja_config(timeout=1.0), http)
         service = PaymentService(
-            client,
+            DarajaGateway(client),
             rules=PaymentRules(),
             callback_url=CALLBACK_URL,
             admin_chat_ids=(1000,),

@@ -1,4 +1,4 @@
-"""Concurrent callbacks for pending payments share statements (`payments.apply_batch`).
+"""Concurrent moves share statements on PostgreSQL (`payments.stores.batching`).
 
 Every test here drives `PaymentService.apply_result` concurrently on PostgreSQL and checks the
 outcome is what one-at-a-time application gives: each payment moved once, one event and one
@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 import pytest
 
 from daraja.types import StkResult
-from payments import apply_sql
-from payments.apply_batch import WaitingBatcher, WaitingItem
 from payments.models import Notification, Payment, PaymentEvent
-from payments.results import PaymentFacts, decide
+from payments.moves import Move
+from payments.results import PaymentFacts, assumed_move, decide
 from payments.service import ApplyKind, PaymentService
 from payments.states import PaymentStatus
+from payments.stores import sql
+from payments.stores.batching import MoveBatcher
 from tests.integration.payments.support import callback, make_service, start
 from tests.support.db import TestDatabase
 
@@ -49,11 +50,13 @@ async def test_concurrent_callbacks_share_statements_and_each_settles_once(
         else callback(p.checkout_request_id, "1032")
         for i, p in enumerate(payments)
     ]
+    batcher = service.store.batcher
+    items, statements = batcher.items, batcher.statements  # the pushes went through it too
     applied = await asyncio.gather(*(service.apply_result(r) for r in results))
     assert [a.kind for a in applied] == [ApplyKind.APPLIED] * 40
     # Two shapes (paid, cancelled): far fewer statements than callbacks.
-    assert service._waiting.items == 40
-    assert service._waiting.statements <= 4
+    assert batcher.items - items == 40
+    assert batcher.statements - statements <= 4
     for i, (payment, outcome) in enumerate(zip(payments, applied, strict=True)):
         stored = await Payment.get(id=payment.id)
         expected = S.PAID if i % 2 == 0 else S.CANCELLED
@@ -158,9 +161,9 @@ async def test_the_same_callback_twice_at_once_moves_the_payment_once(
 
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError):
-        WaitingBatcher(max_batch=0)
+        MoveBatcher(max_batch=0)
     with pytest.raises(ValueError):
-        WaitingBatcher(max_in_flight=0)
+        MoveBatcher(max_in_flight=0)
 
 
 class _StuckConnection:
@@ -175,20 +178,20 @@ class _StuckConnection:
         return []
 
 
-def _item(payment: Payment) -> WaitingItem:
-    item = WaitingItem.assuming_pending(callback(payment.checkout_request_id, "1032"), AT)
-    assert item is not None
-    return item
+def _item(payment: Payment) -> Move:
+    move = assumed_move(callback(payment.checkout_request_id, "1032"), AT)
+    assert move is not None
+    return move
 
 
 async def test_callers_are_not_left_waiting_when_a_statement_is_cancelled(
     postgres_db: TestDatabase,
 ) -> None:
     payments = await _pending(make_service(), 3)
-    batcher = WaitingBatcher(max_in_flight=1)
+    batcher = MoveBatcher(max_in_flight=1)
     conn = _StuckConnection()
     callers = [
-        asyncio.create_task(batcher.apply(conn, _item(p)))  # type: ignore[arg-type]
+        asyncio.create_task(batcher.write(conn, _item(p)))  # type: ignore[arg-type]
         for p in payments
     ]
     await asyncio.wait_for(conn.sent.wait(), timeout=5)
@@ -217,10 +220,10 @@ async def test_a_shared_statement_that_fails_as_a_whole_is_retried_alone(
     postgres_db: TestDatabase,
 ) -> None:
     payments = await _pending(make_service(), 4)
-    batcher = WaitingBatcher(max_in_flight=1)
-    conn = _FailsFirstShared(apply_sql.connection())
+    batcher = MoveBatcher(max_in_flight=1)
+    conn = _FailsFirstShared(sql.connection())
     moved = await asyncio.gather(
-        *(batcher.apply(conn, _item(p)) for p in payments)  # type: ignore[arg-type]
+        *(batcher.write(conn, _item(p)) for p in payments)  # type: ignore[arg-type]
     )
     assert conn.failed == 1  # the shared statement was tried, and failed
     assert batcher.retried_alone == 4
@@ -240,7 +243,7 @@ async def test_a_lone_statement_that_fails_raises_to_its_caller(postgres_db: Tes
             raise ConnectionError("database unreachable")
 
     with pytest.raises(ConnectionError):
-        await WaitingBatcher().apply(Down(), _item(payment))  # type: ignore[arg-type]
+        await MoveBatcher().write(Down(), _item(payment))  # type: ignore[arg-type]
     assert (await Payment.get(id=payment.id)).status is S.PENDING
 
 
@@ -250,11 +253,11 @@ async def test_two_instances_batching_the_same_callbacks_settle_each_payment_onc
     # Daraja's duplicates reaching two instances at once: both batch the same payments, in
     # opposite orders. Each payment moves once; the losing side is told "not as assumed".
     payments = await _pending(make_service(), 20)
-    first, second = WaitingBatcher(max_in_flight=1), WaitingBatcher(max_in_flight=1)
-    conn = apply_sql.connection()
+    first, second = MoveBatcher(max_in_flight=1), MoveBatcher(max_in_flight=1)
+    conn = sql.connection()
     results = await asyncio.gather(
-        *(first.apply(conn, _item(p)) for p in payments),
-        *(second.apply(conn, _item(p)) for p in reversed(payments)),
+        *(first.write(conn, _item(p)) for p in payments),
+        *(second.write(conn, _item(p)) for p in reversed(payments)),
     )
     assert first.statements == second.statements == 1
     assert first.retried_alone == second.retried_alone == 0  # no deadlock, no failed statement
@@ -269,9 +272,9 @@ async def test_two_instances_batching_the_same_callbacks_settle_each_payment_onc
 
 
 async def _assume_pending(result: StkResult) -> Payment | None:
-    item = WaitingItem.assuming_pending(result, AT)
-    assert item is not None
-    return await WaitingBatcher().apply(apply_sql.connection(), item)
+    move = assumed_move(result, AT)
+    assert move is not None
+    return await MoveBatcher().write(sql.connection(), move)
 
 
 async def _nothing_written(payment_id: int) -> bool:
@@ -321,16 +324,7 @@ async def test_assumed_path_refuses_plans_it_cannot_check(postgres_db: TestDatab
     result = callback(payment.checkout_request_id)
     facts = PaymentFacts(status=S.PENDING, amount=999)  # decides amount_mismatch: an alert
     plan = decide(facts, result, receipt_taken=False, now=AT)
-    item = WaitingItem(
-        plan,
-        assumed_status=S.PENDING,
-        amount=result.amount,
-        detail={},
-        raw=None,
-        source="callback",
-        checkout_request_id=payment.checkout_request_id,
-        at=AT,
-    )
+    move = plan.move(result, at=AT)
     with pytest.raises(ValueError, match="alert"):
-        await WaitingBatcher().apply(apply_sql.connection(), item)
+        await MoveBatcher().write(sql.connection(), move)
     assert await _nothing_written(payment.id)
