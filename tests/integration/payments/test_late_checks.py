@@ -8,6 +8,8 @@ A Daraja-reported expiry (1037, 1019, …) is Daraja's final word and is not que
 
 from __future__ import annotations
 
+import pytest
+
 from daraja.errors import ConnectFailed
 from payments.models import Notification, Payment
 from payments.service import LATE_CHECK_WINDOW, MAX_CHECK_INTERVAL_SECONDS
@@ -130,6 +132,7 @@ async def test_a_daraja_reported_expiry_is_not_queried_again(db: TestDatabase) -
     assert gateway.queries == []
 
 
+@pytest.mark.rows_set_by_hand
 async def test_an_expiry_without_a_checkout_id_is_never_queried(db: TestDatabase) -> None:
     # The push timed out (maybe processed): nothing to query; only a callback matched by phone
     # and amount can settle it.

@@ -153,6 +153,7 @@ async def test_expire_overdue_tells_the_customer_once(db: TestDatabase) -> None:
     assert (event.kind, event.from_status, event.to_status) == ("expired", "pending", "expired")
 
 
+@pytest.mark.rows_set_by_hand
 async def test_a_push_interrupted_mid_flight_ends_unknown_then_expired(db: TestDatabase) -> None:
     clock = Clock()
     service = make_service(clock=clock)

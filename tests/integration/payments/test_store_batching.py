@@ -301,6 +301,7 @@ async def test_assumed_path_moves_a_pending_payment_and_returns_the_stored_row(
     assert (note.kind, note.chat_id, note.user_id, note.language) == ("paid", 107, 7, "sw")
 
 
+@pytest.mark.rows_set_by_hand
 async def test_assumed_path_writes_nothing_when_the_row_is_not_as_assumed(
     postgres_db: TestDatabase,
 ) -> None:

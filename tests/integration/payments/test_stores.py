@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from payments.models import Notification, Payment, PaymentEvent
 from payments.moves import perform
 from payments.results import PaymentFacts, decide
@@ -65,6 +67,7 @@ async def test_a_move_writes_row_event_and_message_together(db: TestDatabase) ->
     )  # fmt: skip
 
 
+@pytest.mark.rows_set_by_hand
 async def test_a_lost_race_writes_nothing(db: TestDatabase) -> None:
     payment = await start(make_service())
     stale = await Payment.get(id=payment.id)
