@@ -16,7 +16,8 @@ extension-less scripts) is read for references to the repository's own files:
   `[project.scripts]` entry points: the module must exist and the names after it appear in it.
 
 URLs are left alone, and so is a path pinned to a commit (`tests/test_parse_result.py @26010d6`),
-which is how a file in another repository is cited.
+which is how a file in another repository is cited. `migrations/0002` names the numbered file
+`migrations/0002_…py`; "payments/s" is a rate, not a path.
 """
 
 from __future__ import annotations
