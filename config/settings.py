@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -133,6 +133,6 @@ class Settings(BaseSettings):
         return self.database_url.startswith(("postgres://", "asyncpg://"))
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment (and `.env` when present) once."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (and `.env` when present) once; pydantic validates `overrides`."""
+    return Settings(**overrides)

@@ -8,7 +8,7 @@ of `repr()`, so a config object in a log line or traceback shows no credential.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeGuard, get_args
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -20,7 +20,12 @@ PRODUCTION_BASE_URL = "https://api.safaricom.co.ke"
 EMULATOR_CREDENTIALS = ("emulator", "emulator")
 
 TransactionTypeName = Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"]
-TRANSACTION_TYPES: frozenset[str] = frozenset({"CustomerPayBillOnline", "CustomerBuyGoodsOnline"})
+TRANSACTION_TYPES: frozenset[str] = frozenset(get_args(TransactionTypeName))
+
+
+def is_transaction_type(value: str) -> TypeGuard[TransactionTypeName]:
+    """True for the two STK transaction types Daraja knows (PayBill, Buy Goods)."""
+    return value in TRANSACTION_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +43,7 @@ class DarajaConfig:
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.transaction_type not in TRANSACTION_TYPES:
+        if not is_transaction_type(self.transaction_type):
             raise ValueError(f"unknown transaction_type {self.transaction_type!r}")
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {self.base_url!r}")
@@ -75,13 +80,16 @@ class DarajaConfig:
                 f"MPESA_CONSUMER_KEY and MPESA_CONSUMER_SECRET are required for "
                 f"MPESA_ENV={settings.daraja_env}"
             )
+        transaction_type = str(settings.mpesa_transaction_type)
+        if not is_transaction_type(transaction_type):
+            raise ValueError(f"unknown MPESA_TRANSACTION_TYPE {transaction_type!r}")
         return cls(
             base_url=base_url,
             consumer_key=key,
             consumer_secret=secret,
             shortcode=settings.mpesa_shortcode,
             passkey=settings.mpesa_passkey.get_secret_value(),
-            transaction_type=str(settings.mpesa_transaction_type),  # type: ignore[arg-type]
+            transaction_type=transaction_type,
             party_b=settings.mpesa_party_b,
             timeout=settings.mpesa_timeout_seconds,
         )

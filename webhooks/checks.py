@@ -22,7 +22,7 @@ from webhooks.wiring import MIN_CALLBACK_TOKEN_LENGTH, callback_url, telegram_we
 Mode = Literal["serve", "run"]
 Level = Literal["ok", "info", "warn", "error"]
 
-#: Daraja refuses callback URLs containing these words (Daraja 3.0 URL rules; DARAJA.md §6).
+#: Daraja refuses callback URLs containing these words (Daraja 3.0 URL rules; docs/DARAJA.md §7).
 REFUSED_WORDS = ("m-pesa", "mpesa", "safaricom", "exec", "exe", "cmd", "sql", "query")
 #: Tunnelling and request-bin hosts Daraja refuses.
 REFUSED_HOSTS = ("ngrok", "mockbin", "requestbin")

@@ -1,4 +1,4 @@
-"""Identifiers in the formats production Daraja uses today (DARAJA.md §3.3, §5.1).
+"""Identifiers in the formats production Daraja uses today (docs/DARAJA.md §3.4).
 
 MerchantRequestID `f0b7-410a-bdf6-a93f3f87e2b231952143`, CheckoutRequestID
 `ws_CO_<DDMMYYYYHHmmssSSS EAT><MSISDN>`, receipts `<year><month><day>` + 7 characters.

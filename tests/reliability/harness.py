@@ -53,7 +53,7 @@ from tests.support.settings import TEST_CALLBACK_TOKEN, make_settings
 from webhooks.app import create_app
 from webhooks.wiring import Runtime
 
-#: Safaricom's callback senders live in these ranges (DARAJA.md); the fan-out posts from one.
+#: Safaricom's callback senders (community lists, docs/DARAJA.md §7); the fan-out posts from one.
 SAFARICOM_RANGES = ["196.201.214.0/24", "196.201.213.0/24"]
 SAFARICOM_PEER = "196.201.214.200"
 PUBLIC_URL = "https://lipabot.test"

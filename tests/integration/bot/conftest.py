@@ -69,7 +69,7 @@ class RecordingGateway:
 
 
 def callback_body(payment: Payment, code: int | str, *, receipt: str = "TBF34EVY55") -> dict:
-    """A Daraja STK callback for `payment`, shaped like the captured ones (DARAJA.md §5.1)."""
+    """A Daraja STK callback for `payment`, shaped like the captured ones (docs/DARAJA.md §5.1)."""
     body: dict[str, Any] = {
         "MerchantRequestID": payment.merchant_request_id,
         "CheckoutRequestID": payment.checkout_request_id,

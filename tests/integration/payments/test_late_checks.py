@@ -82,7 +82,7 @@ async def test_expired_payments_are_queried_slowly_and_only_within_the_window(
 async def test_a_late_query_failure_is_recorded_stops_polling_and_tells_nobody(
     db: TestDatabase,
 ) -> None:
-    # The sandbox's query may say FAILED even for a paid payment (DARAJA.md §1): keep it on
+    # The sandbox's query may say FAILED even for a paid payment (docs/DARAJA.md §1): keep it on
     # record, stop asking, but say nothing more; a later success callback still pays.
     gateway, clock = FakeGateway(), Clock()
     service = make_service(gateway, clock)
