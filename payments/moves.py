@@ -77,7 +77,7 @@ class Move:
         if self.checkout_request_id is not None:
             return self.checkout_request_id
         if "checkout_request_id" in self.changes:
-            return self.changes["checkout_request_id"]  # type: ignore[no-any-return]
+            return str(self.changes["checkout_request_id"])
         return self.payment.checkout_request_id if self.payment is not None else None
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
@@ -76,12 +76,13 @@ class Outbox:
         if conn is not None:
             return await _claim_sql(conn, owner=owner, limit=limit, now=now, until=until)
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        candidates = (
+        candidates = cast(
+            "list[int]",
             await Notification.filter(status=PENDING, next_attempt_at__lte=now)
             .filter(free)
             .order_by("next_attempt_at", "id")
             .limit(limit)
-            .values_list("id", flat=True)
+            .values_list("id", flat=True),
         )
         claimed: list[int] = []
         for notification_id in candidates:
@@ -124,7 +125,7 @@ class Outbox:
                 )
             )
             if done:
-                row = await Notification.get(id=notification_id).using_db(conn)
+                row = await Notification.get(id=notification_id, using_db=conn)
                 if row.payment_id is not None:
                     await PaymentEvent.create(
                         payment_id=row.payment_id,

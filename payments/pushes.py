@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Q
 
@@ -195,10 +195,11 @@ class Pushes(ServiceBase):
     async def _check_push_limit(self, user_id: int, now: datetime) -> None:
         limit = self.rules.push_limit_per_hour
         window_start = now - timedelta(hours=1)
-        pushes = await (
-            Payment.filter(user_id=user_id, pushed_at__gt=window_start)
+        pushes = cast(
+            "list[datetime]",
+            await Payment.filter(user_id=user_id, pushed_at__gt=window_start)
             .order_by("pushed_at")
-            .values_list("pushed_at", flat=True)
+            .values_list("pushed_at", flat=True),
         )
         if len(pushes) < limit:
             return

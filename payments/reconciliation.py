@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -98,8 +99,9 @@ class Reconciliation(ServiceBase):
             checkout_request_id__isnull=False,
             flagged_reason__isnull=True,
         ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        candidates = (
-            await due.order_by("next_check_at", "id").limit(limit).values_list("id", flat=True)
+        candidates = cast(
+            "list[int]",
+            await due.order_by("next_check_at", "id").limit(limit).values_list("id", flat=True),
         )
         processed = 0
         for payment_id in candidates:

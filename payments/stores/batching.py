@@ -38,7 +38,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -108,7 +108,7 @@ class MoveBatcher:
                 moved = (await _together(conn, [move])).get(key_of(move))
             except IntegrityError:
                 return None
-        return moved  # type: ignore[no-any-return]
+        return cast("Payment | None", moved)
 
     async def _drain(self, conn: BaseDBAsyncClient) -> None:
         try:
@@ -140,11 +140,13 @@ class MoveBatcher:
         self.statements += 1
         self.items += len(batch)
         try:
-            moved = await _together(conn, [move for move, _ in batch])
+            moved: dict[Any, Any] = await _together(conn, [move for move, _ in batch])
         except IntegrityError:
             # A unique rule refused something and nothing was written. Alone, it was this
             # move's (None); shared, each goes alone, and only that one finds out.
-            moved = {} if len(batch) == 1 else {key_of(m): _GO_ALONE for m, _ in batch}
+            moved = (
+                {} if len(batch) == 1 else dict.fromkeys((key_of(m) for m, _ in batch), _GO_ALONE)
+            )
         except Exception as exc:
             if len(batch) == 1:  # the database is down, say: the caller hears it
                 if not batch[0][1].done():
@@ -154,7 +156,7 @@ class MoveBatcher:
             # statement, a dropped connection): nothing was written; each goes alone, and a
             # caller hears an error only if its own statement fails too.
             log.warning("a batch of %d moves failed (%r); writing each alone", len(batch), exc)
-            moved = {key_of(m): _GO_ALONE for m, _ in batch}
+            moved = dict.fromkeys((key_of(m) for m, _ in batch), _GO_ALONE)
         except asyncio.CancelledError:
             # Shutting down mid-statement: nobody may wait for an answer that will not come.
             for _, future in batch:

@@ -69,7 +69,7 @@ class OrmStore:
             # The caller's row plus what we set, as a re-read would show it (mirrored after
             # the commit).
             return move.payment
-        return await Payment.get(**key).using_db(conn)
+        return await Payment.get(**key, using_db=conn)
 
     async def create(self, fields: dict[str, Any], *, at: datetime) -> Payment:
         async with in_transaction() as conn:
