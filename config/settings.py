@@ -13,9 +13,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# The Daraja sandbox's public test credentials (Daraja 3.0 docs, M-Pesa Express Simulate).
-SANDBOX_SHORTCODE = "174379"
-SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 
 DARAJA_BASE_URLS = {
     "sandbox": "https://sandbox.safaricom.co.ke",

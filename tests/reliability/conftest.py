@@ -18,8 +18,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeTelegram
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeTelegram
 from tests.reliability.figures import FIGURES
 from tests.reliability.harness import (
     CallbackFanOut,

@@ -35,13 +35,13 @@ from telegram.request import HTTPXRequest
 
 from bot.app import build_application
 from bot.context import BotApplication, BotServices, notifier_of
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.notifier import Notifier
 from bot.texts import en
 from config import Settings
 from daraja.client import DarajaClient
 from daraja.config import DarajaConfig
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import Payment
 from payments.outbox import Outbox
 from payments.reconciler import Reconciler

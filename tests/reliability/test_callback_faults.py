@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.fake_telegram import FakeUser
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, Payment, PaymentEvent
 from payments.states import PaymentStatus
 from tests.reliability.figures import FIGURES

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.fake_telegram import FakeUser
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationKind, Payment
 from payments.states import PaymentStatus
 from tests.reliability.figures import FIGURES

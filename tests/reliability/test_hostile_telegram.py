@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.states import PaymentStatus
 from tests.reliability.figures import FIGURES

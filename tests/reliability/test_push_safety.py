@@ -11,9 +11,9 @@ import asyncio
 import httpx
 from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.states import PaymentStatus
 from tests.reliability.conftest import Launch

@@ -17,9 +17,9 @@ import pytest
 from starlette.applications import Starlette
 from telegram import Update
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import Notification, NotificationStatus, Payment
 from payments.states import PaymentStatus
 from tests.reliability.figures import FIGURES

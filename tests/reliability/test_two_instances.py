@@ -15,9 +15,9 @@ from collections import Counter
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationStatus, Payment, PaymentEvent
 from payments.states import PaymentStatus
 from tests.reliability.conftest import Launch

@@ -18,10 +18,10 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.context import BotApplication, BotServices, notifier_of
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
 from daraja.callbacks import parse_stk_callback
 from daraja.types import PushAccepted, StkResult
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import Payment
 from payments.outbox import Outbox
 from payments.rules import PaymentRules

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from daraja.callbacks import parse_stk_query
+from offline.fake_telegram import FakeUser
 from payments.states import PaymentStatus
 from tests.integration.bot.conftest import BotHarness
 

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.app import build_application, publish_commands
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService

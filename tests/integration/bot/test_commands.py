@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import StoredState
 from payments.states import PaymentStatus
 from tests.integration.bot.conftest import (

@@ -14,8 +14,8 @@ from telegram import Update
 
 from bot.app import PerChatUserUpdateProcessor, build_application
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.context import notifier_of
-from bot.fake_telegram import FakeTelegram
 from bot.notifier import Notifier
+from offline.fake_telegram import FakeTelegram
 from payments.models import Notification, NotificationKind, NotificationStatus
 from tests.integration.bot.conftest import (
     BotHarness,

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import en, sw
 from daraja.errors import InvalidRequest, RateLimited, SubscriberLocked, Unavailable
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationStatus, Payment
 from payments.states import PaymentStatus
 from tests.integration.bot.conftest import BotHarness

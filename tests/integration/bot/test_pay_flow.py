@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.service import DRAFT_TTL
 from payments.states import PaymentStatus

@@ -25,10 +25,10 @@ from telegram.ext import (
 
 from bot.app import build_application
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
 from daraja.timestamps import now_utc
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService

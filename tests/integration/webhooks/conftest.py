@@ -20,9 +20,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeTelegram
 from config import Settings
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeTelegram
 from tests.support.settings import TEST_CALLBACK_TOKEN, make_settings
 from webhooks.app import create_app
 from webhooks.wiring import Runtime

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.texts import t
+from offline.fake_telegram import FakeTelegram, FakeUser
 from tests.integration.webhooks.conftest import WEBHOOK_SECRET, Service, ServiceFactory
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"

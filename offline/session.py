@@ -2,7 +2,7 @@
 
 `OfflineSession.open()` builds settings that read no environment and no `.env` (SQLite in a
 temporary directory, the Daraja emulator in-process, the fake Telegram Bot API from
-`bot.fake_telegram` behind PTB), starts the real app (`webhooks.app.create_app`) with its
+`offline.fake_telegram` behind PTB), starts the real app (`webhooks.app.create_app`) with its
 lifespan and workers, and lets a script or a person talk to the bot: every message goes through
 the real `/telegram/webhook` route, the real handlers, the emulator's real callback to
 `/payments/callback/<token>`, the outbox and the notifier. What the bot sends back is read from
@@ -26,8 +26,8 @@ from pydantic import SecretStr
 from pydantic_settings import PydanticBaseSettingsSource
 from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
+from offline.fake_telegram import FakeTelegram, FakeUser
 from webhooks.app import create_app
 from webhooks.telegram import SECRET_HEADER
 from webhooks.wiring import TELEGRAM_WEBHOOK_PATH, Runtime

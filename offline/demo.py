@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import IO
 
 from bot import texts, views
-from bot.fake_telegram import FakeUser
+from offline.fake_telegram import FakeUser
+from offline.session import ADMIN, CUSTOMER, Line, OfflineSession
 from payments.models import Notification, NotificationStatus, Payment
 from payments.service import WAITING_STATES
-from webhooks.offline import ADMIN, CUSTOMER, Line, OfflineSession
 
 CONFIRM_PREFIX = f"{views.CONFIRM}:"
 BANNER = "lipabot offline demo: SQLite, the Daraja emulator and a fake Telegram, in one process."
