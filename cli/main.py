@@ -3,7 +3,7 @@
 Also installed as `lipabot`. Each command reads the settings once, sets up logging once (with
 the secret-redacting filter from `config.logging`), and hands over to the module that does
 the work: `webhooks.app` (serve, run), `payments.db` (migrate), `daraja.emulator` (emulator),
-`cli.checks` (check), `offline.demo` (demo, chat).
+`cli.checks` (check), `offline.demo` (demo), `offline.chat` (chat).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from offline.demo import run_chat
+    from offline.chat import run_chat
 
     configure_logging(None, "WARNING")
     return asyncio.run(run_chat())

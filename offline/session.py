@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from pydantic import SecretStr
@@ -215,3 +215,19 @@ class OfflineSession:
 
     def render(self) -> str:
         return "\n".join(line.render() for line in self.transcript)
+
+
+class Printer:
+    """Prints transcript lines as they are added."""
+
+    def __init__(self, session: OfflineSession, out: IO[str]) -> None:
+        self.session = session
+        self.out = out
+        self.printed = 0
+
+    def flush(self) -> None:
+        lines = self.session.transcript[self.printed :]
+        for line in lines:
+            print(line.render(), file=self.out)
+        self.printed += len(lines)
+        self.out.flush()
