@@ -20,25 +20,25 @@ from starlette.applications import Starlette
 
 from daraja.emulator import Emulator
 from offline.fake_telegram import FakeTelegram
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import (
+from tests.support.clock import Clock
+from tests.support.daraja import make_emulator_app
+from tests.support.db import TestDatabase
+from tests.support.figures import FIGURES
+from tests.support.harness import (
     CallbackFanOut,
-    Clock,
     Instance,
     QueryWatch,
     TelegramSeam,
     reliability_settings,
     start_instance,
 )
-from tests.support.daraja import make_emulator_app
-from tests.support.db import TestDatabase
 
 Launch = Callable[..., Awaitable[Instance]]
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock.from_real_now()  # Daraja timestamps are checked against the real time
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from config.logging import RedactingFilter, redact_secrets
 from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import Payment
 from payments.states import PaymentStatus
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import TelegramSeam, eventually, local_phone, phone_for
 from tests.support.daraja import free_port
+from tests.support.figures import FIGURES
+from tests.support.harness import TelegramSeam, eventually, local_phone, phone_for
 from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN, make_settings
 from webhooks.app import create_app
 from webhooks.serving import serve_in_loop

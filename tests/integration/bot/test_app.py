@@ -10,14 +10,9 @@ from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    bot_settings,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
+from tests.support.gateway import RecordingGateway
 
 
 async def test_polling_mode_answers_queued_updates(

@@ -20,8 +20,9 @@ from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness, RecordingGateway
+from tests.support.bot import BotHarness
 from tests.support.db import TestDatabase
+from tests.support.gateway import RecordingGateway
 
 
 @pytest.fixture

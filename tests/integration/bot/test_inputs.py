@@ -6,7 +6,7 @@ import pytest
 
 from offline.fake_telegram import FakeUser
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 
 @pytest.mark.parametrize(

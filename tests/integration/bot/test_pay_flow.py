@@ -11,7 +11,7 @@ from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.service import DRAFT_TTL
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 
 async def test_happy_path_ends_with_the_receipt_in_the_same_message(

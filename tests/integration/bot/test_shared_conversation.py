@@ -32,8 +32,9 @@ from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
-from tests.integration.bot.conftest import RecordingGateway, bot_settings
+from tests.support.bot import bot_settings
 from tests.support.db import TestDatabase
+from tests.support.gateway import RecordingGateway
 from tests.support.settings import TEST_BOT_TOKEN
 
 ONE, TWO = 1, 2

@@ -8,7 +8,7 @@ import pytest
 
 from bot.texts import t
 from offline.fake_telegram import FakeTelegram, FakeUser
-from tests.integration.webhooks.conftest import WEBHOOK_SECRET, Service, ServiceFactory
+from tests.support.webhooks import WEBHOOK_SECRET, Service, ServiceFactory
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

@@ -14,7 +14,8 @@ Only the transports are fakes:
   instance's callback route, from a Safaricom address.
 
 Several instances may share one database (the test's tortoise context); each has its own owner
-id for leases. Time is a `Clock` the service, outbox and reconciler read; nothing sleeps for real.
+id for leases. Time is a `Clock` (tests/support/clock.py) the service, outbox and reconciler
+read; nothing sleeps for real.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -47,6 +47,7 @@ from payments.outbox import Outbox
 from payments.reconciler import Reconciler
 from payments.rules import PaymentRules
 from payments.service import PaymentService
+from tests.support.clock import Clock
 from tests.support.daraja import EMULATOR_BASE_URL, TimeoutASGITransport
 from tests.support.settings import TEST_CALLBACK_TOKEN, make_settings
 from webhooks.app import create_app
@@ -79,19 +80,6 @@ def reliability_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return make_settings(**values)
-
-
-class Clock:
-    """A clock tests move by hand; starts at the real now so Daraja timestamps stay valid."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 # ---------------------------------------------------------------------------- Telegram seam
