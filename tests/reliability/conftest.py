@@ -1,4 +1,4 @@
-"""Fixtures for the reliability suite (see `harness.py`) and the figures printed after the run.
+"""Fixtures for the reliability suite (tests/support/harness.py) and the figures printed after it.
 
 * `clock`: the hand-moved `Clock` every instance reads;
 * `watch`: the `QueryWatch` all instances' Daraja traffic passes through;
@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -27,13 +27,12 @@ from tests.support.figures import FIGURES
 from tests.support.harness import (
     CallbackFanOut,
     Instance,
+    Launch,
     QueryWatch,
     TelegramSeam,
     reliability_settings,
     start_instance,
 )
-
-Launch = Callable[..., Awaitable[Instance]]
 
 
 @pytest.fixture

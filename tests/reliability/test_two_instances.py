@@ -20,7 +20,6 @@ from daraja.emulator import Emulator
 from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationStatus, Payment, PaymentEvent
 from payments.states import PaymentStatus
-from tests.reliability.conftest import Launch
 from tests.support.clock import Clock
 from tests.support.db import TestDatabase
 from tests.support.figures import FIGURES
@@ -28,6 +27,7 @@ from tests.support.harness import (
     OUTCOME_OPENINGS,
     CallbackFanOut,
     Instance,
+    Launch,
     QueryWatch,
     TelegramSeam,
     eventually,

@@ -391,6 +391,10 @@ async def start_instance(
     )
 
 
+#: The `launch` fixture (tests/reliability/conftest.py): start one more instance.
+Launch = Callable[..., Awaitable[Instance]]
+
+
 def emulator_of(app: Starlette) -> Emulator:
     return app.state.emulator  # type: ignore[no-any-return]
 
