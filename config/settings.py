@@ -15,11 +15,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 
-DARAJA_BASE_URLS = {
-    "sandbox": "https://sandbox.safaricom.co.ke",
-    "production": "https://api.safaricom.co.ke",
-}
-
 
 class DarajaEnv(StrEnum):
     EMULATOR = "emulator"

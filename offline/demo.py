@@ -18,7 +18,6 @@ from offline.session import ADMIN, CUSTOMER, Line, OfflineSession, Printer
 from payments.models import Payment
 
 CONFIRM_PREFIX = f"{views.CONFIRM}:"
-BANNER = "lipabot offline demo: SQLite, the Daraja emulator and a fake Telegram, in one process."
 OUTCOME_WAIT_SECONDS = 15.0
 
 

@@ -176,11 +176,6 @@ class OfflineSession:
                 raise TimeoutError("the bot did not send what was expected in time")
             await asyncio.sleep(0.02)
 
-    async def idle(self, user: FakeUser, seconds: float) -> list[Line]:
-        """Collect what the bot sends during the next `seconds` (the chat's idle refresh)."""
-        await asyncio.sleep(seconds)
-        return self.collect(user.id)
-
     async def _deliver(self, update: dict[str, Any]) -> None:
         secret = self.settings.telegram_webhook_secret
         assert secret is not None

@@ -234,9 +234,6 @@ class CallbackFanOut(httpx.AsyncBaseTransport):
     def add(self, app: Starlette) -> None:
         self.targets.append(httpx.ASGITransport(app=app, client=(self.peer, 443)))
 
-    def remove_all(self) -> None:
-        self.targets.clear()
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         copies = [
@@ -290,10 +287,6 @@ class Instance:
         """An HTTP client into this instance's app from `peer` (a Safaricom address by default)."""
         transport = httpx.ASGITransport(app=self.app, client=(peer, 40000))
         return httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL)
-
-    async def post_callback(self, body: Any, *, peer: str = SAFARICOM_PEER) -> httpx.Response:
-        async with self.client(peer) as client:
-            return await client.post(CALLBACK_PATH, json=body)
 
     # -- Telegram side ---------------------------------------------------------------
 
