@@ -13,14 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# The Daraja sandbox's public test credentials (Daraja 3.0 docs, M-Pesa Express Simulate).
-SANDBOX_SHORTCODE = "174379"
-SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
-
-DARAJA_BASE_URLS = {
-    "sandbox": "https://sandbox.safaricom.co.ke",
-    "production": "https://api.safaricom.co.ke",
-}
+from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 
 
 class DarajaEnv(StrEnum):

@@ -28,7 +28,7 @@ from telegram import Update
 from telegram.request import BaseRequest
 
 from bot.app import build_application
-from bot.context import BotServices
+from bot.context import BotServices, notifier_of
 from config import Settings
 from config.settings import DarajaEnv
 from daraja.client import DarajaClient
@@ -127,7 +127,7 @@ class Runtime:
     @property
     def notifier(self) -> Notifier:
         assert self.application is not None
-        return self.application.bot_data.notifier
+        return notifier_of(self.application)
 
     async def start(
         self,
@@ -293,8 +293,3 @@ def build_runtime(
         emulator_callback_http=callback_http,
         telegram_mode=telegram_mode,
     )
-
-
-def extra_secrets(runtime: Runtime) -> list[str]:
-    """Secrets made up at start-up that the log filter must hide too."""
-    return [runtime.callback_token]

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from config.settings import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from daraja.emulator.control import control_routes
 from daraja.emulator.ids import merchant_request_id
 from daraja.emulator.routes import daraja_routes

@@ -6,19 +6,14 @@ import asyncio
 
 from bot.app import build_application, publish_commands
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    bot_settings,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
+from tests.support.gateway import RecordingGateway
 
 
 async def test_polling_mode_answers_queued_updates(

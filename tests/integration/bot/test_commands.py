@@ -6,16 +6,11 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import StoredState
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    bot_settings,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
+from tests.support.gateway import RecordingGateway
 
 
 async def test_start_welcomes_and_says_how_to_pay(bot: BotHarness, customer: FakeUser) -> None:

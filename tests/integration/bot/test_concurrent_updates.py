@@ -14,15 +14,16 @@ from telegram import Update
 
 from bot.app import PerChatUserUpdateProcessor, build_application
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness, RecordingGateway
+from tests.support.bot import BotHarness
 from tests.support.db import TestDatabase
+from tests.support.gateway import RecordingGateway
 
 
 @pytest.fixture

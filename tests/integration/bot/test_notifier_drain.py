@@ -9,15 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.context import notifier_of
-from bot.fake_telegram import FakeTelegram
 from bot.notifier import Notifier
+from offline.fake_telegram import FakeTelegram
 from payments.models import Notification, NotificationKind, NotificationStatus
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, start_harness, stop_harness
+from tests.support.gateway import RecordingGateway
 from tests.support.settings import make_settings
 
 ADMIN_CHAT = 4242

@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.service import DRAFT_TTL
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 
 async def test_happy_path_ends_with_the_receipt_in_the_same_message(

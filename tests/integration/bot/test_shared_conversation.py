@@ -25,16 +25,17 @@ from telegram.ext import (
 
 from bot.app import build_application
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
 from daraja.timestamps import now_utc
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
-from tests.integration.bot.conftest import RecordingGateway, bot_settings
+from tests.support.bot import bot_settings
 from tests.support.db import TestDatabase
+from tests.support.gateway import RecordingGateway
 from tests.support.settings import TEST_BOT_TOKEN
 
 ONE, TWO = 1, 2

@@ -11,8 +11,10 @@ import pytest
 from payments.errors import DraftExpired, PaymentError
 from payments.service import DRAFT_TTL
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, make_service
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeGateway
+from tests.support.payments import make_service
 
 S = PaymentStatus
 

@@ -14,8 +14,10 @@ from daraja.errors import ConnectFailed
 from payments.models import Notification, Payment
 from payments.service import LATE_CHECK_WINDOW, MAX_CHECK_INTERVAL_SECONDS
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeGateway
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 

@@ -11,8 +11,10 @@ import logging
 import pytest
 
 from daraja.types import PushAccepted
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeGateway
+from tests.support.payments import callback, make_service, start
 
 PHONE = "254712345678"
 

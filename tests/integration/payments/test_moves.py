@@ -13,9 +13,11 @@ from payments.models import EventKind, Notification, NotificationKind, Payment, 
 from payments.moves import InvalidMove, Move, perform
 from payments.states import TRANSITIONS, InvalidTransition, PaymentStatus
 from payments.stores import select_store
-from tests.integration.payments.support import Clock, FakeGateway, make_service
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeGateway
 from tests.support.journal import journal_mismatches
+from tests.support.payments import make_service
 
 S = PaymentStatus
 AT = datetime(2026, 3, 2, 9, 0, 20, tzinfo=UTC)

@@ -13,8 +13,10 @@ from payments.models import Notification, NotificationKind, Payment
 from payments.reconciler import Reconciler
 from payments.service import ApplyKind
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeGateway
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 

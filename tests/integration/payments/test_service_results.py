@@ -7,15 +7,10 @@ import pytest
 from payments.models import Notification, NotificationKind, Payment, PaymentEvent
 from payments.service import ApplyKind
 from payments.states import PaymentStatus
-from tests.integration.payments.support import (
-    ADMINS,
-    Clock,
-    FakeGateway,
-    callback,
-    make_service,
-    start,
-)
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeGateway
+from tests.support.payments import ADMINS, callback, make_service, start
 
 S = PaymentStatus
 K = NotificationKind

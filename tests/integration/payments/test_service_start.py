@@ -26,8 +26,10 @@ from payments.errors import (
 from payments.models import Notification, NotificationKind, Payment, PaymentEvent
 from payments.rules import PaymentRules
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeGateway
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 

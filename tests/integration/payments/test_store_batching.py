@@ -21,8 +21,8 @@ from payments.service import ApplyKind, PaymentService
 from payments.states import PaymentStatus
 from payments.stores import sql
 from payments.stores.batching import MoveBatcher
-from tests.integration.payments.support import callback, make_service, start
 from tests.support.db import TestDatabase
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 AT = datetime(2026, 3, 2, 9, 0, 20, tzinfo=UTC)

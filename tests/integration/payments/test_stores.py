@@ -18,8 +18,8 @@ from payments.results import PaymentFacts, decide
 from payments.service import ApplyKind
 from payments.states import PaymentStatus
 from payments.stores import OrmStore, PostgresStore, select_store
-from tests.integration.payments.support import callback, make_service, start
 from tests.support.db import TestDatabase
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 AT = datetime(2026, 3, 2, 9, 0, 20, tzinfo=UTC)

@@ -15,23 +15,18 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.handlers.pay import CONFIRM, CONVERSATION_NAME, PHONE
 from bot.persistence import CONVERSATIONS, DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler
 from bot.texts import t
 from config import Settings
 from daraja.timestamps import now_utc
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import StoredState
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    bot_settings,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
+from tests.support.gateway import RecordingGateway
 
 S = PaymentStatus
 TIMEOUT = 60.0

@@ -2,7 +2,7 @@
 
 `OfflineSession.open()` builds settings that read no environment and no `.env` (SQLite in a
 temporary directory, the Daraja emulator in-process, the fake Telegram Bot API from
-`bot.fake_telegram` behind PTB), starts the real app (`webhooks.app.create_app`) with its
+`offline.fake_telegram` behind PTB), starts the real app (`webhooks.app.create_app`) with its
 lifespan and workers, and lets a script or a person talk to the bot: every message goes through
 the real `/telegram/webhook` route, the real handlers, the emulator's real callback to
 `/payments/callback/<token>`, the outbox and the notifier. What the bot sends back is read from
@@ -19,15 +19,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from pydantic import SecretStr
 from pydantic_settings import PydanticBaseSettingsSource
 from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
+from offline.fake_telegram import FakeTelegram, FakeUser
 from webhooks.app import create_app
 from webhooks.telegram import SECRET_HEADER
 from webhooks.wiring import TELEGRAM_WEBHOOK_PATH, Runtime
@@ -176,11 +176,6 @@ class OfflineSession:
                 raise TimeoutError("the bot did not send what was expected in time")
             await asyncio.sleep(0.02)
 
-    async def idle(self, user: FakeUser, seconds: float) -> list[Line]:
-        """Collect what the bot sends during the next `seconds` (the chat's idle refresh)."""
-        await asyncio.sleep(seconds)
-        return self.collect(user.id)
-
     async def _deliver(self, update: dict[str, Any]) -> None:
         secret = self.settings.telegram_webhook_secret
         assert secret is not None
@@ -215,3 +210,19 @@ class OfflineSession:
 
     def render(self) -> str:
         return "\n".join(line.render() for line in self.transcript)
+
+
+class Printer:
+    """Prints transcript lines as they are added."""
+
+    def __init__(self, session: OfflineSession, out: IO[str]) -> None:
+        self.session = session
+        self.out = out
+        self.printed = 0
+
+    def flush(self) -> None:
+        lines = self.session.transcript[self.printed :]
+        for line in lines:
+            print(line.render(), file=self.out)
+        self.printed += len(lines)
+        self.out.flush()

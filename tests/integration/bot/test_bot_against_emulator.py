@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from daraja.callbacks import parse_stk_callback
 from daraja.client import DarajaClient
 from daraja.config import DarajaConfig
 from daraja.emulator import Emulator
-from tests.integration.bot.conftest import BotHarness, bot_settings, start_harness, stop_harness
+from offline.fake_telegram import FakeTelegram, FakeUser
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.daraja import EMULATOR_BASE_URL, RECEIVER_URL, CallbackReceiver
 from tests.support.db import TestDatabase
 

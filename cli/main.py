@@ -1,9 +1,9 @@
 """lipabot's command line: `python -m bot serve|run|migrate|emulator|check|demo|chat`.
 
 Also installed as `lipabot`. Each command reads the settings once, sets up logging once (with
-the secret-redacting filter from `bot.logging_setup`), and hands over to the module that does
+the secret-redacting filter from `config.logging`), and hands over to the module that does
 the work: `webhooks.app` (serve, run), `payments.db` (migrate), `daraja.emulator` (emulator),
-`webhooks.checks` (check), `webhooks.demo` (demo, chat).
+`cli.checks` (check), `offline.demo` (demo), `offline.chat` (chat).
 """
 
 from __future__ import annotations
@@ -17,32 +17,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.logging_setup import LineFormatter, LineStreamHandler, redact_secrets
+from cli.checks import Mode, check_database, check_settings, has_errors
 from config import Settings, load_settings
-from webhooks.checks import Mode, check_database, check_settings, has_errors
+from config.logging import configure_logging
 
 log = logging.getLogger("lipabot")
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-
-
-def configure_logging(settings: Settings | None, level: str | None = None) -> None:
-    """Once per process: root handler at LOG_LEVEL, secrets redacted from every line."""
-    chosen = (level or (settings.log_level if settings else "INFO")).upper()
-    # LOG_FORMAT as logging.Formatter writes it, at less CPU per line (bench/logging_cost.py).
-    handler = LineStreamHandler(sys.stderr)
-    handler.setFormatter(LineFormatter(LOG_FORMAT))
-    logging.basicConfig(level=chosen, handlers=[handler], force=True)
-    # LOG_FORMAT shows no thread, process or multiprocessing name: every LogRecord would look
-    # them up for nothing (the logging HOWTO's "Optimization" switches; ~1 µs a line).
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    # httpx logs every request URL at INFO, and Telegram URLs carry the bot token: the filter
-    # masks it, and at WARNING the lines are not even produced.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
-    if settings is not None:
-        redact_secrets(settings)
 
 
 def _settings() -> Settings:
@@ -156,14 +135,14 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from webhooks.demo import run_demo
+    from offline.demo import run_demo
 
     configure_logging(None, "WARNING")
     return 0 if asyncio.run(run_demo()) else 1
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from webhooks.demo import run_chat
+    from offline.chat import run_chat
 
     configure_logging(None, "WARNING")
     return asyncio.run(run_chat())

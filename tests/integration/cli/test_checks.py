@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from config.settings import SANDBOX_PASSKEY
+from cli.checks import Finding, check_database, check_settings, has_errors
+from daraja.config import SANDBOX_PASSKEY
 from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN, make_settings
-from webhooks.checks import Finding, check_database, check_settings, has_errors
 
 ROOT = Path(__file__).resolve().parents[3]
 LIVE = {

@@ -1,4 +1,4 @@
-"""`python -m bot demo` and `python -m bot chat`: the offline service, scripted or interactive.
+"""`python -m bot demo`: the offline service, scripted.
 
 The demo plays a customer paying three times (a success, a cancel on the phone, a wrong PIN;
 the emulator picks the outcome from the phone number's last four digits) and an admin asking
@@ -8,20 +8,16 @@ come from `bot.texts`, never from copies here.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from dataclasses import dataclass
 from typing import IO
 
 from bot import texts, views
-from bot.fake_telegram import FakeUser
-from payments.models import Notification, NotificationStatus, Payment
-from payments.service import WAITING_STATES
-from webhooks.offline import ADMIN, CUSTOMER, Line, OfflineSession
+from offline.session import ADMIN, CUSTOMER, Line, OfflineSession, Printer
+from payments.models import Payment
 
 CONFIRM_PREFIX = f"{views.CONFIRM}:"
-BANNER = "lipabot offline demo: SQLite, the Daraja emulator and a fake Telegram, in one process."
 OUTCOME_WAIT_SECONDS = 15.0
 
 
@@ -51,22 +47,6 @@ def _template_line(key: str, placeholder: str, value: str) -> str:
         if "{" + placeholder + "}" in line:
             return line.replace("{" + placeholder + "}", value)
     raise KeyError(f"{key} has no {placeholder}")
-
-
-class Printer:
-    """Prints transcript lines as they are added."""
-
-    def __init__(self, session: OfflineSession, out: IO[str]) -> None:
-        self.session = session
-        self.out = out
-        self.printed = 0
-
-    def flush(self) -> None:
-        lines = self.session.transcript[self.printed :]
-        for line in lines:
-            print(line.render(), file=self.out)
-        self.printed += len(lines)
-        self.out.flush()
 
 
 async def _pay(
@@ -132,80 +112,3 @@ async def run_demo(out: IO[str] = sys.stdout) -> bool:
         return False
     print(f"demo OK: every expected message arrived ({elapsed:.1f}s)", file=out)
     return True
-
-
-# ---------------------------------------------------------------------------- chat
-
-CHAT_HELP = """\
-lipabot chat (offline): you are the customer; the bot answers as it would on Telegram.
-  type text to send it; #N taps button [N]; "admin: /status" speaks as the shop's admin;
-  /quit exits.  The emulator's outcome follows the phone's last four digits: 1032 cancelled,
-  2001 wrong PIN, 0001 insufficient balance, 1037 unreachable, 1019 expired; others succeed."""
-
-
-async def _read_line(stream: IO[str]) -> str | None:
-    line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
-    return line if line else None
-
-
-async def _settled() -> bool:
-    waiting = await Payment.filter(status__in=list(WAITING_STATES)).exists()
-    unsent = await Notification.filter(status=NotificationStatus.PENDING).exists()
-    return not waiting and not unsent
-
-
-async def _wait_settled(seconds: float) -> None:
-    for _ in range(max(1, int(seconds / 0.1))):
-        if await _settled():
-            return
-        await asyncio.sleep(0.1)
-
-
-async def _watch(session: OfflineSession, printer: Printer, users: list[FakeUser]) -> None:
-    """Print what the bot sends on its own (payment outcomes) while the person types."""
-    while True:
-        for user in users:
-            session.collect(user.id)
-        printer.flush()
-        await asyncio.sleep(0.1)
-
-
-async def _handle(session: OfflineSession, text: str, out: IO[str]) -> None:
-    user, speaker = CUSTOMER, "you"
-    if text.lower().startswith("admin:"):
-        user, speaker, text = ADMIN, "admin", text.split(":", 1)[1].strip()
-    if text.startswith("#") and text[1:].isdigit():
-        try:
-            await session.press(user, int(text[1:]), speaker=speaker)
-        except ValueError as exc:
-            print(f"(chat: {exc})", file=out)
-        return
-    await session.say(user, text, speaker=speaker)
-
-
-async def run_chat(
-    stdin: IO[str] = sys.stdin, out: IO[str] = sys.stdout, *, settle_seconds: float = 15.0
-) -> int:
-    """The interactive chat; with piped input it also waits for payments to settle at the end."""
-    print(CHAT_HELP, file=out)
-    async with OfflineSession.open() as session:
-        printer = Printer(session, out)
-        watcher = asyncio.create_task(_watch(session, printer, [CUSTOMER, ADMIN]))
-        try:
-            while True:
-                line = await _read_line(stdin)
-                if line is None or line.strip() == "/quit":
-                    break
-                if line.strip():
-                    await _handle(session, line.strip(), out)
-                    printer.flush()
-            await _wait_settled(settle_seconds)
-            await asyncio.sleep(0.2)  # let the watcher print the last edits
-        finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
-        for user in (CUSTOMER, ADMIN):
-            session.collect(user.id)
-        printer.flush()
-    print("bye", file=out)
-    return 0

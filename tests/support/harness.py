@@ -14,7 +14,8 @@ Only the transports are fakes:
   instance's callback route, from a Safaricom address.
 
 Several instances may share one database (the test's tortoise context); each has its own owner
-id for leases. Time is a `Clock` the service, outbox and reconciler read; nothing sleeps for real.
+id for leases. Time is a `Clock` (tests/support/clock.py) the service, outbox and reconciler
+read; nothing sleeps for real.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,19 +35,20 @@ from telegram.request import HTTPXRequest
 
 from bot.app import build_application
 from bot.context import BotApplication, BotServices, notifier_of
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.notifier import Notifier
 from bot.texts import en
 from config import Settings
 from daraja.client import DarajaClient
 from daraja.config import DarajaConfig
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.daraja_gateway import DarajaGateway
 from payments.models import Payment
 from payments.outbox import Outbox
 from payments.reconciler import Reconciler
 from payments.rules import PaymentRules
 from payments.service import PaymentService
+from tests.support.clock import Clock
 from tests.support.daraja import EMULATOR_BASE_URL, TimeoutASGITransport
 from tests.support.settings import TEST_CALLBACK_TOKEN, make_settings
 from webhooks.app import create_app
@@ -80,19 +81,6 @@ def reliability_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return make_settings(**values)
-
-
-class Clock:
-    """A clock tests move by hand; starts at the real now so Daraja timestamps stay valid."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 # ---------------------------------------------------------------------------- Telegram seam
@@ -247,9 +235,6 @@ class CallbackFanOut(httpx.AsyncBaseTransport):
     def add(self, app: Starlette) -> None:
         self.targets.append(httpx.ASGITransport(app=app, client=(self.peer, 443)))
 
-    def remove_all(self) -> None:
-        self.targets.clear()
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         copies = [
@@ -303,10 +288,6 @@ class Instance:
         """An HTTP client into this instance's app from `peer` (a Safaricom address by default)."""
         transport = httpx.ASGITransport(app=self.app, client=(peer, 40000))
         return httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL)
-
-    async def post_callback(self, body: Any, *, peer: str = SAFARICOM_PEER) -> httpx.Response:
-        async with self.client(peer) as client:
-            return await client.post(CALLBACK_PATH, json=body)
 
     # -- Telegram side ---------------------------------------------------------------
 
@@ -402,6 +383,10 @@ async def start_instance(
         daraja_http=http,
         fake=telegram.fake,
     )
+
+
+#: The `launch` fixture (tests/reliability/conftest.py): start one more instance.
+Launch = Callable[..., Awaitable[Instance]]
 
 
 def emulator_of(app: Starlette) -> Emulator:

@@ -11,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from tests.support.settings import TEST_BOT_TOKEN
 
 BASE_URL = "https://telegram.test/bot"

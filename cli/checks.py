@@ -15,7 +15,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from config import Settings
-from config.settings import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, DarajaEnv, TransactionType
+from config.settings import DarajaEnv, TransactionType
+from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from payments import db
 from webhooks.wiring import MIN_CALLBACK_TOKEN_LENGTH, callback_url, telegram_webhook_url
 

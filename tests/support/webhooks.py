@@ -1,17 +1,57 @@
-"""Builders for the webhooks tests: pending payments and callback bodies."""
+"""Builders for the webhooks tests: the `Service` the `service`/`make_service` fixtures open
+(tests/integration/webhooks/conftest.py), pending payments and callback bodies."""
 
 from __future__ import annotations
 
 import copy
 import itertools
 import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from payments.models import Payment
-from tests.integration.webhooks.conftest import Service
+import httpx
+from starlette.applications import Starlette
 
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "daraja"
+from config import Settings
+from daraja.emulator import Emulator
+from offline.fake_telegram import FakeTelegram
+from payments.models import Payment
+from tests.support.settings import TEST_CALLBACK_TOKEN
+from webhooks.wiring import Runtime
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "daraja"
+BASE_URL = "http://lipabot.test"
+CALLBACK = f"/payments/callback/{TEST_CALLBACK_TOKEN}"
+WEBHOOK_SECRET = "tg-webhook-secret"  # make_settings' TELEGRAM_WEBHOOK_SECRET
+
+
+@dataclass
+class Service:
+    app: Starlette
+    settings: Settings
+    client: httpx.AsyncClient
+    telegram: FakeTelegram
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.state.runtime  # type: ignore[no-any-return]
+
+    @property
+    def emulator(self) -> Emulator:
+        assert self.runtime.emulator_app is not None
+        return self.runtime.emulator_app.state.emulator  # type: ignore[no-any-return]
+
+    def client_for(self, peer: str) -> httpx.AsyncClient:
+        """A client whose TCP peer address (as the app sees it) is `peer`."""
+        transport = httpx.ASGITransport(app=self.app, client=(peer, 40000))
+        return httpx.AsyncClient(transport=transport, base_url=BASE_URL)
+
+
+ServiceFactory = Callable[..., AbstractAsyncContextManager[Service]]
+
 _users = itertools.count(7001)
 
 

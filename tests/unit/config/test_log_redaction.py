@@ -8,8 +8,8 @@ import logging
 from pydantic import SecretStr
 from telegram import Bot
 
-from bot.fake_telegram import FakeTelegram
-from bot.logging_setup import URL_LOGGERS, redact_secrets
+from config.logging import URL_LOGGERS, redact_secrets
+from offline.fake_telegram import FakeTelegram
 from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN, make_settings
 
 

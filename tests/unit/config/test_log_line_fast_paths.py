@@ -1,6 +1,6 @@
 """The cheaper log line redacts as much as the first one: secrets, phone numbers, typed numbers.
 
-`bot.logging_setup` matches typed numbers with a pattern rewritten for speed, and its
+`config.logging` matches typed numbers with a pattern rewritten for speed, and its
 `LineFormatter` keeps the date per second and writes the message the filter rendered. These tests
 hold the fast paths to the original behaviour, especially where one could skip masking: numbers at
 the very start or end of a line, in arguments, in exception text, with spaces, dashes or +254.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import LOG_FORMAT
-from bot.logging_setup import (
+from config.logging import (
+    LOG_FORMAT,
     LineFormatter,
     LineStreamHandler,
     RedactingFilter,
@@ -272,7 +272,7 @@ def test_serve_logging_setup_end_to_end() -> None:
         """
         import logging
         from pydantic import SecretStr
-        from bot.cli import configure_logging
+        from config.logging import configure_logging
         from config import Settings
 
         settings = Settings(

@@ -1,4 +1,4 @@
-"""A scripted Daraja behind `httpx.MockTransport`, a settable clock, and fixture loading.
+"""A scripted Daraja behind `httpx.MockTransport`, and loading of the captured Daraja fixtures.
 
 The fake records every request so tests can count what reached "Daraja" and read what was
 sent. Each API path takes a queue of scripted answers (a response, an exception to raise, or a
@@ -13,7 +13,6 @@ import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from daraja.client import STK_PUSH_PATH, STK_QUERY_PATH
 from daraja.config import DarajaConfig
 from daraja.token import OAUTH_PATH
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "daraja"
+DATA = Path(__file__).resolve().parents[1] / "data" / "daraja"
 
 KEY = "test-consumer-key-9f3a"
 SECRET = "test-consumer-secret-c81d"
@@ -57,19 +56,6 @@ def make_config(**overrides: Any) -> DarajaConfig:
     }
     values.update(overrides)
     return DarajaConfig(**values)
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
