@@ -73,7 +73,9 @@ def test_a_forbidden_import_is_reported_with_file_and_line(tmp_path: Path) -> No
             "daraja/emulator/app.py": "from starlette.applications import Starlette\n",
             "bot/__init__.py": "",
             "bot/__main__.py": "from cli.main import main\n",
-            "bot/handlers/__init__.py": "\n\nimport importlib\nimportlib.import_module('offline.demo')\n",
+            "bot/handlers/__init__.py": (
+                "\n\nimport importlib\nimportlib.import_module('offline.demo')\n"
+            ),
         },
     )
     found = [str(v) for v in forbidden_imports(root, RULES)]

@@ -23,7 +23,7 @@ from payments.models import Payment
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
-from tests.support.gateway import RecordingGateway
+from tests.support.gateway import FakeDaraja
 from tests.support.settings import make_settings
 
 
@@ -55,7 +55,7 @@ class BotHarness:
         self,
         application: BotApplication,
         fake: FakeTelegram,
-        gateway: RecordingGateway,
+        gateway: FakeDaraja,
         service: PaymentService,
         outbox: Outbox,
     ) -> None:
@@ -115,7 +115,7 @@ def bot_settings(**overrides: object) -> Settings:
 async def start_harness(
     settings: Settings,
     fake: FakeTelegram,
-    gateway: RecordingGateway,
+    gateway: FakeDaraja,
     *,
     callback_url: str = "https://lipabot.test/payments/callback/x",
 ) -> BotHarness:

@@ -9,18 +9,18 @@ from payments.daraja_gateway import DarajaGateway
 from payments.rules import PaymentRules
 from payments.service import PaymentService
 from tests.support.clock import Clock
-from tests.support.gateway import FakeGateway
+from tests.support.gateway import FakeDaraja
 
 ADMINS = (1000, 1001)
 
 
 def make_service(
-    gateway: FakeGateway | None = None,
+    gateway: FakeDaraja | None = None,
     clock: Clock | None = None,
     rules: PaymentRules | None = None,
 ) -> PaymentService:
     return PaymentService(
-        DarajaGateway(gateway or FakeGateway()),
+        DarajaGateway(gateway or FakeDaraja()),
         rules=rules or PaymentRules(),
         callback_url="https://lipabot.test/payments/callback/token",
         account_reference="DukaLaMama",

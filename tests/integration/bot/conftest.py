@@ -1,5 +1,5 @@
 """Fixtures for the bot's integration tests: a started `BotHarness` (tests/support/bot.py) on
-a fresh SQLite database, the fake Telegram, and a `RecordingGateway` standing in for Daraja."""
+a fresh SQLite database, the fake Telegram, and a `FakeDaraja` standing in for Daraja."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from config import Settings
 from offline.fake_telegram import FakeTelegram
 from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
-from tests.support.gateway import RecordingGateway
+from tests.support.gateway import FakeDaraja, bot_daraja
 
 
 @pytest.fixture
-def gateway() -> RecordingGateway:
-    return RecordingGateway()
+def gateway() -> FakeDaraja:
+    return bot_daraja()
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ async def bot(
     sqlite_db: TestDatabase,
     settings: Settings,
     fake_telegram: FakeTelegram,
-    gateway: RecordingGateway,
+    gateway: FakeDaraja,
 ) -> AsyncIterator[BotHarness]:
     harness = await start_harness(settings, fake_telegram, gateway)
     try:

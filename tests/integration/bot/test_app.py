@@ -13,7 +13,7 @@ from payments.rules import PaymentRules
 from payments.service import PaymentService
 from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
-from tests.support.gateway import RecordingGateway
+from tests.support.gateway import bot_daraja
 
 
 async def test_polling_mode_answers_queued_updates(
@@ -21,7 +21,7 @@ async def test_polling_mode_answers_queued_updates(
 ) -> None:
     settings = bot_settings()
     service = PaymentService(
-        DarajaGateway(RecordingGateway()),
+        DarajaGateway(bot_daraja()),
         rules=PaymentRules.from_settings(settings),
         callback_url="https://x/cb",
     )
@@ -48,8 +48,8 @@ async def test_polling_mode_answers_queued_updates(
 async def test_language_chosen_on_one_instance_is_seen_by_another(
     sqlite_db: TestDatabase, fake_telegram: FakeTelegram, customer: FakeUser
 ) -> None:
-    first = await start_harness(bot_settings(), fake_telegram, RecordingGateway())
-    second = await start_harness(bot_settings(), fake_telegram, RecordingGateway())
+    first = await start_harness(bot_settings(), fake_telegram, bot_daraja())
+    second = await start_harness(bot_settings(), fake_telegram, bot_daraja())
     try:
         await second.say(customer, "/help")  # the second instance has seen this user before
         await first.say(customer, "/language")

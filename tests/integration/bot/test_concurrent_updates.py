@@ -23,7 +23,7 @@ from payments.service import PaymentService
 from payments.states import PaymentStatus
 from tests.support.bot import BotHarness
 from tests.support.db import TestDatabase
-from tests.support.gateway import RecordingGateway
+from tests.support.gateway import bot_daraja
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ async def bot(
     sqlite_db: TestDatabase, settings: Settings, fake_telegram: FakeTelegram
 ) -> AsyncIterator[BotHarness]:
     """The conftest harness, but with 8 concurrent updates."""
-    gateway = RecordingGateway()
+    gateway = bot_daraja()
     service = PaymentService(
         DarajaGateway(gateway),
         rules=PaymentRules.from_settings(settings),

@@ -26,7 +26,7 @@ from payments.models import StoredState
 from payments.states import PaymentStatus
 from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
-from tests.support.gateway import RecordingGateway
+from tests.support.gateway import FakeDaraja
 
 S = PaymentStatus
 TIMEOUT = 60.0
@@ -40,7 +40,7 @@ def two_settings() -> Settings:
 
 @pytest.fixture
 async def pair(
-    db: TestDatabase, two_settings: Settings, fake_telegram: FakeTelegram, gateway: RecordingGateway
+    db: TestDatabase, two_settings: Settings, fake_telegram: FakeTelegram, gateway: FakeDaraja
 ) -> AsyncIterator[tuple[BotHarness, BotHarness]]:
     first = await start_harness(two_settings, fake_telegram, gateway)
     second = await start_harness(two_settings, fake_telegram, gateway)
@@ -74,7 +74,7 @@ def no_errors(fake: FakeTelegram, user: FakeUser) -> None:
 
 
 async def test_amount_on_one_instance_phone_on_the_other_confirm_back_on_the_first(
-    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: RecordingGateway
+    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: FakeDaraja
 ) -> None:
     a, b = pair
     assert "How much" in await a.say(customer, "/pay")
@@ -90,7 +90,9 @@ async def test_amount_on_one_instance_phone_on_the_other_confirm_back_on_the_fir
     status_message = a.fake.last(customer.id)
     pushed = await a.confirm(customer)
     assert pushed.status is S.PENDING
-    assert gateway.pushes == [{"phone": "254712345678", "amount": 2500, "reference": "lipabot"}]
+    assert gateway.pushed("phone", "amount", "account_reference") == [
+        ("254712345678", 2500, "lipabot")
+    ]
     assert await stored_state(customer) is None  # the conversation ended, for both
 
     await b.callback(pushed, 0, receipt="TBF34EVY55")
@@ -101,7 +103,7 @@ async def test_amount_on_one_instance_phone_on_the_other_confirm_back_on_the_fir
 
 
 async def test_every_step_on_alternating_instances(
-    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: RecordingGateway
+    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: FakeDaraja
 ) -> None:
     a, b = pair
     await b.say(customer, "/pay")
@@ -129,7 +131,7 @@ async def test_cancel_on_the_other_instance_cancels_the_draft(
 
 
 async def test_double_confirm_delivered_to_both_instances_pushes_once(
-    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: RecordingGateway
+    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: FakeDaraja
 ) -> None:
     a, b = pair
     await a.say(customer, "/pay")
@@ -152,7 +154,7 @@ async def test_restart_mid_conversation_continues_on_the_new_process(
     db: TestDatabase,
     two_settings: Settings,
     fake_telegram: FakeTelegram,
-    gateway: RecordingGateway,
+    gateway: FakeDaraja,
     customer: FakeUser,
 ) -> None:
     old = await start_harness(two_settings, fake_telegram, gateway)
@@ -171,7 +173,7 @@ async def test_restart_mid_conversation_continues_on_the_new_process(
 
 
 async def test_stale_conversation_times_out_politely_on_another_instance(
-    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: RecordingGateway
+    pair: tuple[BotHarness, BotHarness], customer: FakeUser, gateway: FakeDaraja
 ) -> None:
     a, b = pair
     draft = await a.pay_up_to_confirmation(customer, amount="600")
@@ -235,7 +237,7 @@ async def test_recent_step_on_another_instance_is_not_stale(
 
 
 async def test_live_timeout_job_fires_once_and_not_where_the_customer_left(
-    db: TestDatabase, fake_telegram: FakeTelegram, gateway: RecordingGateway, customer: FakeUser
+    db: TestDatabase, fake_telegram: FakeTelegram, gateway: FakeDaraja, customer: FakeUser
 ) -> None:
     """The in-process job still works live; the instance the customer moved away from is quiet."""
     settings = bot_settings(bot_conversation_timeout_seconds=0.6)
@@ -273,7 +275,7 @@ def conversation_of(harness: BotHarness) -> SharedConversationHandler[Any]:
 
 
 async def test_abandoned_conversation_is_swept_after_a_restart_once_in_its_language(
-    pair: tuple[BotHarness, BotHarness], sw_customer: FakeUser, gateway: RecordingGateway
+    pair: tuple[BotHarness, BotHarness], sw_customer: FakeUser, gateway: FakeDaraja
 ) -> None:
     a, b = pair
     draft = await a.pay_up_to_confirmation(sw_customer, amount="600")
@@ -300,7 +302,7 @@ async def test_abandoned_conversation_is_swept_after_a_restart_once_in_its_langu
 
 
 async def test_the_sweep_runs_by_itself_on_a_surviving_instance(
-    db: TestDatabase, fake_telegram: FakeTelegram, gateway: RecordingGateway, customer: FakeUser
+    db: TestDatabase, fake_telegram: FakeTelegram, gateway: FakeDaraja, customer: FakeUser
 ) -> None:
     settings = bot_settings(bot_conversation_timeout_seconds=4.0)  # sweeps every second
     a = await start_harness(settings, fake_telegram, gateway)

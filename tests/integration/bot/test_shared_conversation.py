@@ -35,7 +35,7 @@ from payments.rules import PaymentRules
 from payments.service import PaymentService
 from tests.support.bot import bot_settings
 from tests.support.db import TestDatabase
-from tests.support.gateway import RecordingGateway
+from tests.support.gateway import bot_daraja
 from tests.support.settings import TEST_BOT_TOKEN
 
 ONE, TWO = 1, 2
@@ -198,7 +198,7 @@ async def test_without_persistence_the_conversation_lives_in_memory(
 ) -> None:
     settings = bot_settings()
     service = PaymentService(
-        DarajaGateway(RecordingGateway()),
+        DarajaGateway(bot_daraja()),
         rules=PaymentRules.from_settings(settings),
         callback_url="https://x/cb",
     )

@@ -15,7 +15,7 @@ from payments.states import TRANSITIONS, InvalidTransition, PaymentStatus
 from payments.stores import select_store
 from tests.support.clock import Clock
 from tests.support.db import TestDatabase
-from tests.support.gateway import FakeGateway
+from tests.support.gateway import FakeDaraja
 from tests.support.journal import journal_mismatches
 from tests.support.payments import make_service
 
@@ -112,7 +112,7 @@ async def test_a_push_answer_after_the_payment_was_given_up_keeps_its_status(
     # stuck push unknown and then expires it. The late "accepted" answer must keep the ids (a
     # query can still settle it) without claiming the payment went pending.
     clock = Clock()
-    gateway = FakeGateway()
+    gateway = FakeDaraja()
     service = make_service(gateway, clock=clock)
 
     async def given_up_meanwhile(_accepted: object) -> None:
