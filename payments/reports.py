@@ -12,8 +12,10 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 
 from daraja.timestamps import NAIROBI
 from payments.errors import InvalidPhone
@@ -166,26 +168,28 @@ async def find_payments(key: str, *, limit: int = 5) -> Found:
     text = key.strip()
     ids: set[int] = set()
     if text.isascii() and text.isalnum():
-        ids |= set(await Payment.filter(receipt=text.upper()).values_list("id", flat=True))
+        ids |= await _ids(Payment.filter(receipt=text.upper()))
     if text and len(text) <= 32:
-        ids |= set(
-            await Payment.filter(account_reference__iexact=text).values_list("id", flat=True)
-        )
-    ids |= set(await _by_phone(text))
+        ids |= await _ids(Payment.filter(account_reference__iexact=text))
+    ids |= await _by_phone(text)
     newest = sorted(ids, reverse=True)
     payments = await Payment.filter(id__in=newest[:limit]).order_by("-id") if newest else []
     return Found(list(payments), len(newest))
 
 
-async def _by_phone(text: str) -> list[int]:
+async def _by_phone(text: str) -> set[int]:
     try:
         phone = normalize_phone(text)
     except InvalidPhone:
         digits = re.sub(r"[\s\-]", "", text)
         if not (digits.isascii() and digits.isdigit() and len(digits) >= MIN_PHONE_DIGITS):
-            return []
-        return list(await Payment.filter(phone__endswith=digits).values_list("id", flat=True))
-    return list(await Payment.filter(phone=phone).values_list("id", flat=True))
+            return set()
+        return await _ids(Payment.filter(phone__endswith=digits))
+    return await _ids(Payment.filter(phone=phone))
+
+
+async def _ids(query: QuerySet[Payment]) -> set[int]:
+    return {int(row["id"]) for row in await query.values("id")}
 
 
 # ---------------------------------------------------------------- totals
@@ -241,32 +245,43 @@ class WindowReport:
     unmatched: int  # callbacks for a CheckoutRequestID we never sent
 
 
+class _Row(NamedTuple):
+    id: int
+    created_at: datetime
+    status: str
+    amount: int
+    paid_amount: int | None
+    flagged: str | None
+    result_code: str | None
+
+
 _FIGURES = ("id", "created_at", "status", "amount", "paid_amount", "flagged_reason", "result_code")
 
 
-async def _figures(start: datetime, end: datetime, page: int) -> AsyncIterator[tuple[object, ...]]:
+async def _figures(start: datetime, end: datetime, page: int) -> AsyncIterator[_Row]:
     """The columns totals need, `page` rows at a time."""
     after = 0
     while True:
-        rows = (
-            await Payment.filter(id__gt=after, **_created_between(start, end))
+        rows = [
+            _Row(*row)
+            for row in await Payment.filter(id__gt=after, **_created_between(start, end))
             .order_by("id")
             .limit(page)
             .values_list(*_FIGURES)
-        )
+        ]
         for row in rows:
             yield row
         if len(rows) < page:
             return
-        after = int(rows[-1][0])  # type: ignore[call-overload]
+        after = rows[-1].id
 
 
 async def window_report(start: datetime, end: datetime) -> WindowReport:
     """Totals of the payments created in [start, end), failures by reason, unmatched callbacks."""
     totals = Totals()
-    async for _, _, status, amount, paid_amount, flagged, code in _figures(start, end, PAGE):
-        totals.add(str(status), int(amount), paid_amount, flagged)  # type: ignore[arg-type, call-overload]
-        totals.add_failure(str(status), code)  # type: ignore[arg-type]
+    async for row in _figures(start, end, PAGE):
+        totals.add(str(row.status), row.amount, row.paid_amount, row.flagged)
+        totals.add_failure(str(row.status), row.result_code)
     unmatched = await (
         PaymentEvent.filter(
             kind=EventKind.UNKNOWN_CHECKOUT, payment_id__isnull=True, **_created_between(start, end)
@@ -280,12 +295,10 @@ async def window_report(start: datetime, end: datetime) -> WindowReport:
 async def daily_totals(days: DayRange) -> dict[date, Totals]:
     """Totals per Nairobi day of the range (every day present, empty days too)."""
     by_day = {day: Totals() for day in days.days}
-    async for _, created_at, status, amount, paid_amount, flagged, _ in _figures(
-        days.start, days.end, PAGE
-    ):
-        day = nairobi_day(created_at)  # type: ignore[arg-type]
+    async for row in _figures(days.start, days.end, PAGE):
+        day = nairobi_day(row.created_at)
         if day in by_day:
-            by_day[day].add(str(status), int(amount), paid_amount, flagged)  # type: ignore[arg-type, call-overload]
+            by_day[day].add(str(row.status), row.amount, row.paid_amount, row.flagged)
     return by_day
 
 

@@ -125,7 +125,7 @@ async def export(update: Update, context: BotContext) -> None:
         await chat.send_document(
             file,
             filename=f"payments_{days.first}_{days.last}.csv",
-            caption=t(lang, "export_caption", first=first, last=last, rows=rows),
+            caption=t(lang, "export_caption", first=first, last=last, rows=f"{rows:,}"),
         )
 
 
