@@ -280,7 +280,7 @@ async def _reply(update: Update, text: str) -> None:
     await chat.send_message(text)
 
 
-#: Command → description key, in the order the admins' command menu lists them.
+#: The commands above, in the order the admins' command menu lists them (menu_<command> texts).
 SHOP_COMMANDS = ("link", "export", "find", "report")
 
 
