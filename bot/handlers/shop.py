@@ -28,7 +28,6 @@ from daraja.result_codes import describe
 from daraja.timestamps import NAIROBI, now_utc
 from payments import reports
 from payments.errors import InvalidAmount
-from payments.models import Payment
 from payments.rules import mask_phone, parse_amount
 
 #: Cards /find shows at most (each is a message of its own).
@@ -161,7 +160,7 @@ def _csv_lines(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _csv_row(p: Payment) -> list[str]:
+def _csv_row(p: reports.PaymentRow) -> list[str]:
     return [
         _local(p.created_at),
         _local(p.completed_at),
@@ -181,7 +180,7 @@ def _local(at: object) -> str:
     return at.astimezone(NAIROBI).strftime("%Y-%m-%d %H:%M:%S") if at else ""  # type: ignore[attr-defined]
 
 
-def _reason(p: Payment) -> str:
+def _reason(p: reports.PaymentRow) -> str:
     """Our plain summary of a Daraja result code; M-Pesa's own words for anything else."""
     code = p.result_code
     if code and ":" not in code:
