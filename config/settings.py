@@ -7,6 +7,8 @@ Settings are read once (`load_settings()`); tests build `Settings(...)` directly
 from __future__ import annotations
 
 import ipaddress
+import re
+from datetime import time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -51,6 +53,10 @@ class Settings(BaseSettings):
     merchant_name: str = "lipabot merchant"
     # Telegram answers bursts above ~30 messages/s with 429; stay under it. 0 = no limit.
     telegram_send_rate: float = Field(default=25.0, ge=0)
+    # A chat (a staff group, say) the bot is a member of: shop reports go there too.
+    admin_chat_id: int | None = None
+    # HH:MM, Africa/Nairobi: when the daily summary goes to the admins; unset = no summary.
+    admin_daily_summary_at: time | None = None
 
     # Daraja
     mpesa_env: DarajaEnv | None = None
@@ -94,6 +100,17 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("admin_daily_summary_at", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: object) -> object:
+        # Only HH:MM: pydantic would also take seconds, offsets or a bare number of seconds.
+        if isinstance(value, str):
+            match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value.strip())
+            if match is None:
+                raise ValueError("expected HH:MM (24-hour, Africa/Nairobi), e.g. 20:00")
+            return time(int(match[1]), int(match[2]))
+        return value
 
     @field_validator("mpesa_allowed_ips")
     @classmethod

@@ -4,7 +4,8 @@ Used by tests (through `httpx.ASGITransport`), the offline demo, the `chat` comm
 (served over a real socket with uvicorn). It records every call, keeps each chat's messages so edits
 are checked like Telegram checks them, queues updates for `getUpdates`, and can be told to fail:
 429 with `retry_after`, 5xx, slow answers (client timeouts), 403 for a chat that blocked the bot,
-400 "chat not found".
+400 "chat not found". Photos and documents (multipart uploads) are kept with their bytes, so a
+test can open the PNG or CSV the bot sent.
 
 Wire it to PTB with `fake.request()` (an `HTTPXRequest` whose transport is this app) and
 `base_url=settings.telegram_api_url`; the host part of the URL is ignored.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.parser
+import email.policy
 import itertools
 import json
 import time
@@ -47,6 +50,10 @@ _STRING_PARAMS = frozenset(
         "inline_message_id",
     }
 )
+
+
+#: Telegram's limit on a photo's or document's caption (characters).
+CAPTION_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -87,14 +94,25 @@ class _Failure:
     delay: float = 0.0
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file the bot uploaded (multipart/form-data part)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class StoredMessage:
     message_id: int
     chat_id: int
-    text: str
+    text: str  # the caption, for a photo or a document
     reply_markup: dict[str, Any] | None = None
     edits: int = 0
     history: list[str] = field(default_factory=list)
+    kind: str = "text"  # "text" | "photo" | "document"
+    file: UploadedFile | None = None
 
 
 class FakeTelegram:
@@ -109,6 +127,8 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.messages: dict[int, dict[int, StoredMessage]] = defaultdict(dict)
         self.commands: list[dict[str, Any]] = []
+        #: Every command list set, by (scope as JSON, language code or "").
+        self.scoped_commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.webhook_url = ""
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._update_ids = itertools.count(1)
@@ -378,8 +398,8 @@ class FakeTelegram:
             "date": int(time.time()),
             "chat": {"id": stored.chat_id, "type": "private"},
             "from": self._me(),
-            "text": stored.text,
         }
+        body.update(_content_json(stored))
         if stored.reply_markup and "inline_keyboard" in stored.reply_markup:
             body["reply_markup"] = stored.reply_markup
         return body
@@ -394,6 +414,31 @@ class FakeTelegram:
             return _error(400, "Bad Request: message text is empty")
         stored = StoredMessage(
             next(self._message_ids[chat_id]), chat_id, text, params.get("reply_markup")
+        )
+        self.messages[chat_id][stored.message_id] = stored
+        return self._message_json(stored)
+
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> Any:
+        return self._store_upload("photo", params)
+
+    async def _m_sendDocument(self, params: dict[str, Any]) -> Any:
+        return self._store_upload("document", params)
+
+    def _store_upload(self, kind: str, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        upload = params.get(kind)
+        if not isinstance(upload, UploadedFile) or not upload.data:
+            # A file_id or URL (never used by lipabot) or an empty file.
+            return _error(400, f"Bad Request: there is no {kind} in the request")
+        if len(str(params.get("caption", ""))) > CAPTION_LIMIT:
+            return _error(400, "Bad Request: message caption is too long")
+        stored = StoredMessage(
+            next(self._message_ids[chat_id]),
+            chat_id,
+            str(params.get("caption", "")),
+            params.get("reply_markup"),
+            kind=kind,
+            file=upload,
         )
         self.messages[chat_id][stored.message_id] = stored
         return self._message_json(stored)
@@ -444,8 +489,17 @@ class FakeTelegram:
         return True
 
     async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
-        self.commands = list(params.get("commands") or [])
+        commands = list(params.get("commands") or [])
+        scope = params.get("scope") or {"type": "default"}
+        language = str(params.get("language_code") or "")
+        self.scoped_commands[(json.dumps(scope, sort_keys=True), language)] = commands
+        if scope == {"type": "default"}:
+            self.commands = commands
         return True
+
+    def commands_for(self, scope: dict[str, Any], language: str = "") -> list[dict[str, Any]]:
+        """The command list last set for `scope` (e.g. `{"type": "chat", "chat_id": 1000}`)."""
+        return self.scoped_commands.get((json.dumps(scope, sort_keys=True), language), [])
 
     async def _m_getMyCommands(self, params: dict[str, Any]) -> Any:
         return self.commands
@@ -490,10 +544,51 @@ async def _params(request: Request) -> dict[str, Any]:
             raw.update(json.loads(body))
             return raw
     elif "x-www-form-urlencoded" in content_type:
-        # Parsed by hand: Starlette's form parser needs python-multipart, and the bot never
-        # uploads files, so PTB always sends url-encoded forms here.
+        # Parsed by hand: Starlette's form parser needs python-multipart.
         raw.update(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    elif "multipart/form-data" in content_type:
+        raw.update(_multipart(content_type, await request.body()))
     return {key: _decode(key, value) for key, value in raw.items()}
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """Fields of a multipart/form-data body (PTB's uploads), with the stdlib's MIME parser.
+
+    File parts become `UploadedFile`s; the rest are strings like url-encoded fields.
+    """
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            fields[name] = data.decode()
+        else:
+            fields[name] = UploadedFile(filename, part.get_content_type(), data)
+    return fields
+
+
+def _content_json(stored: StoredMessage) -> dict[str, Any]:
+    """The message's content as Telegram returns it: text, or a photo/document and caption."""
+    if stored.file is None:
+        return {"text": stored.text}
+    unique = f"{stored.chat_id}-{stored.message_id}"
+    ids = {"file_id": f"fake-{stored.kind}-{unique}", "file_unique_id": unique}
+    body: dict[str, Any] = {"caption": stored.text} if stored.text else {}
+    if stored.kind == "photo":
+        body["photo"] = [{**ids, "width": 1, "height": 1, "file_size": len(stored.file.data)}]
+    else:
+        body["document"] = {
+            **ids,
+            "file_name": stored.file.filename,
+            "mime_type": stored.file.content_type,
+            "file_size": len(stored.file.data),
+        }
+    return body
 
 
 def _decode(key: str, value: Any) -> Any:

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Literal
 
 import httpx
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.request import BaseRequest
 
-from bot.app import build_application
+from bot.app import build_application, publish_commands
 from bot.context import BotServices, notifier_of
 from config import Settings
 from config.settings import DarajaEnv
@@ -249,6 +250,17 @@ class Runtime:
                 allowed_updates=Update.ALL_TYPES,
             )
             log.info("Telegram webhook registered at %s", telegram_webhook_url(self.settings))
+        if self.telegram_mode == "polling" or register_webhook:
+            # PTB runs post_init (which publishes them) only from run_polling/run_webhook.
+            await self._publish_commands()
+
+    async def _publish_commands(self) -> None:
+        """The command menus; a refusal costs the menu, never the service."""
+        assert self.application is not None
+        try:
+            await publish_commands(self.application.bot, self.settings.admin_ids)
+        except TelegramError as exc:
+            log.warning("could not publish the command menus: %s", exc)
 
     async def _stop_workers(self) -> None:
         self._stop.set()
