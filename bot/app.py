@@ -168,6 +168,7 @@ def build_application(
         services.payments,
         owner=services.owner,
         admin_ids=settings.admin_ids,
+        staff_chat_id=settings.admin_chat_id,
         merchant=settings.merchant_name,
         send_rate=settings.telegram_send_rate,
         send_burst=max(1, int(settings.telegram_send_rate)),

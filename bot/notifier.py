@@ -38,6 +38,8 @@ LEASE_SECONDS = 30.0
 #: Telegram allows a bot about 30 messages per second overall; stay a little below it.
 SEND_RATE = 25.0
 SEND_BURST = 25
+#: Messages for the shop's people, not the payer: only admins and the staff chat get them.
+_SHOP_KINDS = frozenset({"admin_alert", "announce"})
 # Edits that cannot succeed whatever we retry: fall back to a new message.
 _EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
@@ -80,6 +82,7 @@ class Notifier:
         *,
         owner: str,
         admin_ids: Iterable[int] = (),
+        staff_chat_id: int | None = None,
         batch: int = 20,
         merchant: str = "lipabot merchant",
         lease_seconds: float = LEASE_SECONDS,
@@ -91,6 +94,7 @@ class Notifier:
         self.service = service
         self.owner = owner
         self.admin_ids = frozenset(admin_ids)
+        self.staff_chat_id = staff_chat_id
         self.batch = batch
         self.merchant = merchant
         self.lease_seconds = lease_seconds
@@ -152,7 +156,7 @@ class Notifier:
     # ------------------------------------------------------------------ one row
 
     async def _deliver(self, row: Notification) -> bool:
-        if str(row.kind) == "admin_alert" and self.admin_ids and row.chat_id not in self.admin_ids:
+        if str(row.kind) in _SHOP_KINDS and not self._is_shop_chat(row.chat_id):
             # Queued for someone who has since been removed from ADMIN_IDS: not theirs to read.
             await self.outbox.mark_undeliverable(row.id, reason="no longer an admin")
             return False
@@ -195,9 +199,20 @@ class Notifier:
         # which the unique status message edit makes harmless ("not modified").
         return await self.outbox.mark_sent(row.id, owner=self.owner)
 
+    def _is_shop_chat(self, chat_id: int) -> bool:
+        if str(chat_id) == str(self.staff_chat_id):
+            return True
+        return not self.admin_ids or chat_id in self.admin_ids
+
     async def _send(self, row: Notification) -> None:
         if str(row.kind) == "admin_alert":
             await self.bot.send_message(row.chat_id, _admin_text(row))
+            return
+        if str(row.kind) == "announce":
+            announced = await self.outbox.payment(row.payment_id)
+            if announced is None:
+                raise PaymentNotFound(row.payment_id)
+            await self.bot.send_message(row.chat_id, views.announcement(row.language, announced))
             return
         # Read the payment again rather than use the one the claim brought: the conversation
         # may have recorded the status message since (then the edit replaces a new message).

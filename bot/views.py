@@ -79,16 +79,21 @@ def outcome_text(kind: str, lang: str, payment: Any, merchant: str) -> tuple[str
     payment status; failures carry a "Try again" button with the same amount.
     """
     amount = money(payment.amount)
-    if kind in ("paid", "late_paid"):
+    if kind in ("paid", "late_paid", "receipt"):
+        # "receipt": the receipt of a payment a query had settled; the paid message gains it.
         text = t(
             lang,
-            kind,
-            receipt=payment.receipt or t(lang, "none"),
+            "paid" if kind == "receipt" else kind,
+            receipt=payment.receipt or t(lang, "receipt_to_follow"),
             amount=amount,
             merchant=merchant,
             when=texts.when(paid_when(payment), lang),
         )
         return text, None
+    if kind == "flagged":
+        return t(
+            lang, "flagged", amount=money(payment.paid_amount or payment.amount), merchant=merchant
+        ), None
     retry = retry_keyboard(lang, payment.amount)
     if kind == "push_failed":
         reason = texts.push_failure_reason(
@@ -101,6 +106,19 @@ def outcome_text(kind: str, lang: str, payment: Any, merchant: str) -> tuple[str
         return t(lang, "expired", amount=amount), retry
     reason = texts.failure_reason(lang, payment.result_code, merchant=merchant)
     return t(lang, "failed", amount=amount, reason=reason), retry
+
+
+def announcement(lang: str, payment: Any) -> str:
+    """The shop's one line about a payment that came in (never the full phone)."""
+    return t(
+        lang,
+        "announcement",
+        amount=money(payment.paid_amount or payment.amount),
+        customer=payment.customer_name or t(lang, "announcement_no_name"),
+        phone=mask_phone(payment.phone),
+        receipt=payment.receipt or t(lang, "none"),
+        reference=payment.account_reference,
+    )
 
 
 def status_word(lang: str, status: str) -> str:

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     telegram_send_rate: float = Field(default=25.0, ge=0)
     # A chat (a staff group, say) the bot is a member of: shop reports go there too.
     admin_chat_id: int | None = None
+    # Tell the admins (and ADMIN_CHAT_ID) of every paid payment; 0 turns it off.
+    admin_notify_payments: bool = True
     # HH:MM, Africa/Nairobi: when the daily summary goes to the admins; unset = no summary.
     admin_daily_summary_at: time | None = None
 

@@ -37,6 +37,7 @@ class ServiceBase(PaymentLookups):
         account_reference: str = "lipabot",
         description: str = "Payment",
         admin_chat_ids: Sequence[int] = (),
+        announce_chat_ids: Sequence[int] = (),
         clock: Callable[[], datetime] = now_utc,
         store: Store | None = None,
     ) -> None:
@@ -46,6 +47,8 @@ class ServiceBase(PaymentLookups):
         self.account_reference = account_reference
         self.description = description
         self.admin_chat_ids = tuple(admin_chat_ids)
+        #: Chats told of every paid payment (admins, the staff chat); empty turns it off.
+        self.announce_chat_ids = tuple(dict.fromkeys(announce_chat_ids))
         self.clock = clock
         #: Chosen once: PostgreSQL statements or the ORM (`payments.stores.select_store`).
         self.store = store if store is not None else select_store()

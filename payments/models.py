@@ -50,6 +50,12 @@ class NotificationKind(StrEnum):
     LATE_PAID = "late_paid"
     PUSH_FAILED = "push_failed"
     ADMIN_ALERT = "admin_alert"
+    #: The receipt of a payment a query had already settled: the paid message gains it.
+    RECEIPT = "receipt"
+    #: Money arrived but the shop must check it (amount mismatch, reused receipt).
+    FLAGGED = "flagged"
+    #: To the admins and the staff chat: a payment came in.
+    ANNOUNCE = "announce"
 
 
 class NotificationStatus(StrEnum):
@@ -68,6 +74,8 @@ class Payment(Model):
     amount = fields.IntField()
     phone = fields.CharField(max_length=16, db_index=True)
     account_reference = fields.CharField(max_length=32)
+    #: The payer's Telegram name, for the shop's announcements (not used to match anything).
+    customer_name = fields.CharField(max_length=64, null=True)
     merchant_request_id = fields.CharField(max_length=64, null=True)
     checkout_request_id = fields.CharField(max_length=64, null=True, unique=True)
     status = fields.CharEnumField(PaymentStatus, max_length=16, db_index=True)

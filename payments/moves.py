@@ -62,6 +62,8 @@ class Move:
     alert: str | None = None
     alert_detail: dict[str, Any] | None = None
     alert_chat_ids: tuple[int, ...] = ()
+    #: Chats told that the payment came in (the admins, the staff chat): one message each.
+    announce_chat_ids: tuple[int, ...] = ()
 
     @property
     def writes_row(self) -> bool:
@@ -98,7 +100,7 @@ def validate(move: Move) -> None:
         raise InvalidMove("only `<field>__isnull=True` expectations are supported")
     if (move.payment is None) == (move.checkout_request_id is None):
         raise InvalidMove("a move names its row by payment or by checkout_request_id, not both")
-    if move.notify is not None and not move.writes_row:
+    if (move.notify is not None or move.announce_chat_ids) and not move.writes_row:
         raise InvalidMove("a message is owed only for a move that changes the row")
 
 

@@ -49,6 +49,7 @@ class Pushes(ServiceBase):
         amount: int | str,
         phone: str,
         account_reference: str | None = None,
+        customer_name: str | None = None,
     ) -> Payment:
         """A draft payment (status `created`) after every rule passed; nothing sent yet."""
         value = parse_amount(amount, self.rules)
@@ -67,6 +68,7 @@ class Pushes(ServiceBase):
                 "amount": value,
                 "phone": msisdn,
                 "account_reference": account_reference or self.account_reference,
+                "customer_name": (customer_name or "")[:64] or None,
             },
             at=now,
         )
@@ -82,6 +84,7 @@ class Pushes(ServiceBase):
         amount: int | str,
         phone: str,
         account_reference: str | None = None,
+        customer_name: str | None = None,
     ) -> Payment:
         """`create_payment` then `push`."""
         payment = await self.create_payment(
@@ -91,6 +94,7 @@ class Pushes(ServiceBase):
             amount=amount,
             phone=phone,
             account_reference=account_reference,
+            customer_name=customer_name,
         )
         return await self.push(payment.id, user_id=user_id)
 

@@ -98,6 +98,7 @@ class Plan:
         at: datetime,
         payment: Payment | None = None,
         alert_chat_ids: tuple[int, ...] = (),
+        announce_chat_ids: tuple[int, ...] = (),
     ) -> Move:
         """The move that carries out this plan: for `payment` as read, or (None) for the row
         with the result's CheckoutRequestID."""
@@ -117,6 +118,7 @@ class Plan:
             alert=self.alert,
             alert_detail=self.alert_detail,
             alert_chat_ids=alert_chat_ids if self.alert is not None else (),
+            announce_chat_ids=announce_chat_ids if self.to_status is S.PAID else (),
         )
 
 
@@ -154,7 +156,12 @@ def decide(facts: PaymentFacts, result: StkResult, *, receipt_taken: bool, now: 
     if facts.status is S.PAID and outcome is Outcome.PAID:
         return _paid_again(facts, result, receipt_taken)
     if facts.status in (S.FAILED, S.CANCELLED) and outcome is Outcome.PAID:
-        # Money moved after the customer was told it did not: a person must look at it.
+        if result.receipt:
+            # M-Pesa's proof of payment beats the earlier answer: the customer is told they
+            # paid after all, and the admins that an earlier answer was wrong.
+            return _paid_after_all(facts, result, receipt_taken, now)
+        # A success without a receipt (a query) against an earlier final answer: a person
+        # must look at it.
         return Plan(
             ApplyKind.CONFLICT,
             EventKind.CONFLICT,
@@ -167,10 +174,22 @@ def decide(facts: PaymentFacts, result: StkResult, *, receipt_taken: bool, now: 
     return _repeat_or_conflict(facts, result)
 
 
+def _paid_after_all(
+    facts: PaymentFacts, result: StkResult, receipt_taken: bool, now: datetime
+) -> Plan:
+    plan = _success(facts, result, NotificationKind.LATE_PAID, receipt_taken, now)
+    if plan.kind is ApplyKind.APPLIED:
+        plan = replace(plan, alert="paid_after_final", alert_detail=_alert_detail(result, facts))
+    return plan
+
+
 def _after_expiry(
     facts: PaymentFacts, result: StkResult, receipt_taken: bool, now: datetime
 ) -> Plan:
     if result.outcome is Outcome.PAID:
+        if facts.result_code is not None and result.receipt:
+            # Daraja itself had said it expired (1037, 1019…): that answer was wrong.
+            return _paid_after_all(facts, result, receipt_taken, now)
         return _success(facts, result, NotificationKind.LATE_PAID, receipt_taken, now)
     if facts.result_code is None:
         # We expired it ourselves; Daraja's reason is worth keeping, not announcing.
@@ -239,6 +258,9 @@ def _flag(facts: PaymentFacts, result: StkResult, reason: str, *, store_receipt:
         facts.status,
         {"flagged_reason__isnull": True},
         changes,
+        # The payer is told the money was received and the shop is checking it, never
+        # "check your phone" for ever.
+        notify=NotificationKind.FLAGGED,
         alert=reason,
         alert_detail=_alert_detail(result, facts),
     )
@@ -270,15 +292,19 @@ def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> 
         )
     changes = success_fields(result)
     alert = None
+    # The paid message said the receipt would follow: it now shows it.
+    notify: NotificationKind | None = NotificationKind.RECEIPT
     if result.amount is not None and result.amount != facts.amount:
         changes["flagged_reason"] = "amount_mismatch"
         alert = "amount_mismatch"
+        notify = None
     return Plan(
         ApplyKind.DETAILS,
         EventKind.DETAILS,
         S.PAID,
         {"receipt__isnull": True},
         changes,
+        notify=notify,
         alert=alert,
         alert_detail=_alert_detail(result, facts),
     )
@@ -290,7 +316,9 @@ def _repeat_or_conflict(facts: PaymentFacts, result: StkResult) -> Plan:
     return Plan(ApplyKind.CONFLICT, EventKind.CONFLICT, facts.status, {}, {})
 
 
-def assumed_move(result: StkResult, now: datetime) -> Move | None:
+def assumed_move(
+    result: StkResult, now: datetime, *, announce_chat_ids: tuple[int, ...] = ()
+) -> Move | None:
     """The move for `result` decided as if its payment were pending, unflagged and asking for
     the result's amount — the common case, written without reading the row first: the move's
     conditions check exactly those assumptions. None when that decision moves nothing or
@@ -299,7 +327,7 @@ def assumed_move(result: StkResult, now: datetime) -> Move | None:
     plan = decide(facts, result, receipt_taken=False, now=now)
     if plan.kind is not ApplyKind.APPLIED or plan.alert is not None:
         return None
-    move = plan.move(result, at=now)
+    move = plan.move(result, at=now, announce_chat_ids=announce_chat_ids)
     if result.amount is not None:
         move = replace(move, expect={**move.expect, "amount": result.amount})
     return move

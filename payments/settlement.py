@@ -44,7 +44,7 @@ ORPHAN_MATCH_WINDOW = timedelta(hours=24)
 class Settlement(ServiceBase):
     async def apply_result(self, result: StkResult) -> ApplyResult:
         """Apply a callback or query result to its payment exactly once."""
-        move = assumed_move(result, self.now())
+        move = assumed_move(result, self.now(), announce_chat_ids=self.announce_chat_ids)
         if move is not None:
             # None when the row is not as assumed, or the receipt belongs to another payment
             # (nothing written; the full path below finds out and flags it).
@@ -77,7 +77,13 @@ class Settlement(ServiceBase):
             now = self.now()
             plan = decide(PaymentFacts.of(payment), result, receipt_taken=receipt_taken, now=now)
             moved = await self.perform(
-                plan.move(result, at=now, payment=payment, alert_chat_ids=self.admin_chat_ids)
+                plan.move(
+                    result,
+                    at=now,
+                    payment=payment,
+                    alert_chat_ids=self.admin_chat_ids,
+                    announce_chat_ids=self.announce_chat_ids,
+                )
             )
             if moved is not None:
                 self._log_apply(moved, result, plan.kind)

@@ -7,9 +7,12 @@ checks it here before a store writes it: a move the table does not allow raises
     created ──> pushing ──> pending ──> paid | failed | cancelled | expired
        │           ├──────> unknown ──> paid | failed | cancelled | expired
        │           └──────> push_failed
-       └──> cancelled                   expired ──> paid (money moved after we gave up)
+       └──> cancelled        expired | failed | cancelled ──> paid (M-Pesa's receipt wins)
 
-A failure reported after our own expiry is recorded on the row but keeps it `expired`.
+A failure reported after our own expiry is recorded on the row but keeps it `expired`. A success
+callback with its receipt is proof of payment: it pays a payment an earlier answer (a query, a
+timeout, the sandbox's wrong "cancelled") had given up on, and the admins hear of the earlier
+mistake.
 """
 
 from __future__ import annotations
@@ -37,11 +40,12 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
     # The push may have reached Daraja, or the answer came late: a callback or query settles it.
     S.UNKNOWN: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
-    # Only a success can follow an expiry: money moved after we stopped waiting.
+    # Only M-Pesa's proof of payment (a success callback with its receipt) can follow an
+    # expiry, a failure or a cancellation: money moved after an earlier answer said it had not.
     S.EXPIRED: frozenset({S.PAID}),
+    S.FAILED: frozenset({S.PAID}),
+    S.CANCELLED: frozenset({S.PAID}),
     S.PAID: frozenset(),
-    S.FAILED: frozenset(),
-    S.CANCELLED: frozenset(),
     S.PUSH_FAILED: frozenset(),
 }
 

@@ -64,6 +64,16 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 TelegramMode = Literal["webhook", "polling"]
 
 
+def announce_chats(settings: Settings) -> tuple[int, ...]:
+    """Who hears of every paid payment: the admins and the staff chat (ADMIN_NOTIFY_PAYMENTS)."""
+    if not settings.admin_notify_payments:
+        return ()
+    chats = list(settings.admin_ids)
+    if settings.admin_chat_id is not None:
+        chats.append(settings.admin_chat_id)
+    return tuple(dict.fromkeys(chats))
+
+
 def uses_mounted_emulator(settings: Settings) -> bool:
     """The emulator runs inside this app: emulator mode and no external Daraja URL given."""
     return settings.daraja_env == DarajaEnv.EMULATOR and not settings.mpesa_base_url
@@ -194,6 +204,7 @@ class Runtime:
             account_reference=settings.mpesa_account_reference,
             description=settings.mpesa_transaction_desc,
             admin_chat_ids=settings.admin_ids,
+            announce_chat_ids=announce_chats(settings),
         )
         self.outbox = Outbox()
         owner = default_owner()

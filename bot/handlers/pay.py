@@ -218,6 +218,7 @@ async def _confirm(update: Update, context: BotContext, phone: str) -> int:
             phone=phone,
             account_reference=draft.get("reference"),
             language=lang,
+            customer_name=update.effective_user.full_name if update.effective_user else None,
         )
     except PaymentInProgress as exc:
         text = _busy_text(lang, exc.existing, _user_id(update))

@@ -329,4 +329,14 @@ TEXTS: dict[str, str] = {
         "That file would be {mb} MB, more than Telegram lets a bot send (50 MB): ask for a "
         "shorter range."
     ),
+    # --- the truth, whatever came first (issue: late receipts, flagged money) ---
+    # A query confirmed the payment; queries carry no receipt number.
+    "receipt_to_follow": "in your M-Pesa SMS (it will show here when M-Pesa sends it)",
+    "flagged": (
+        "We received your payment of {amount} ✓\n"
+        "{merchant} is checking it and will be in touch. Please keep your M-Pesa SMS."
+    ),
+    # One line to the admins and the staff chat for every paid payment.
+    "announcement": "💰 {amount} from {customer} ({phone}) · receipt {receipt} · ref {reference}",
+    "announcement_no_name": "a customer",
 }

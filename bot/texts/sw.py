@@ -341,4 +341,14 @@ TEXTS: dict[str, str] = {
         "Faili hiyo ingekuwa MB {mb}, zaidi ya Telegram inavyoruhusu bot kutuma (MB 50): omba "
         "kipindi kifupi zaidi."
     ),
+    # --- ukweli, hata jibu likichelewa (see en.py) ---
+    "receipt_to_follow": "iko kwenye SMS yako ya M-Pesa (itaonekana hapa M-Pesa ikiituma)",
+    "flagged": (
+        "Tumepokea malipo yako ya {amount} ✓\n"
+        "{merchant} wanayakagua na watawasiliana nawe. Tafadhali hifadhi SMS yako ya M-Pesa."
+    ),
+    "announcement": (
+        "💰 {amount} kutoka kwa {customer} ({phone}) · risiti {receipt} · kumb. {reference}"
+    ),
+    "announcement_no_name": "mteja",
 }

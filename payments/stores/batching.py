@@ -43,7 +43,7 @@ from typing import Any, cast
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
-from payments.models import Notification, Payment, PaymentEvent
+from payments.models import Notification, NotificationKind, Payment, PaymentEvent
 from payments.moves import Move
 from payments.stores import sql
 
@@ -56,8 +56,8 @@ log = logging.getLogger(__name__)
 _GO_ALONE = object()
 
 #: What the statement's text depends on: the key column, the columns set, the IS NULL checks,
-#: and whether a customer message goes with the move.
-Shape = tuple[str, tuple[str, ...], tuple[str, ...], bool]
+#: whether a customer message goes with the move, and the chats told it came in.
+Shape = tuple[str, tuple[str, ...], tuple[str, ...], bool, tuple[int, ...]]
 
 
 def shape_of(move: Move) -> Shape:
@@ -65,7 +65,7 @@ def shape_of(move: Move) -> Shape:
     nulls = tuple(
         sorted(name.removesuffix("__isnull") for name in move.expect if name.endswith("__isnull"))
     )
-    return key, tuple(move.set_clause()), nulls, move.notify is not None
+    return key, tuple(move.set_clause()), nulls, move.notify is not None, move.announce_chat_ids
 
 
 def key_of(move: Move) -> Any:
@@ -173,7 +173,7 @@ async def _together(conn: BaseDBAsyncClient, batch: Sequence[Move]) -> dict[Any,
     A unique violation raises `IntegrityError` and writes nothing.
     """
     shape = shape_of(batch[0])
-    key_column, _, _, with_note = shape
+    key_column, _, _, with_note, announce = shape
     rows_of_values = []
     # Rows in key order: concurrent statements (this instance's or another's) that touch the
     # same payments then lock them in the same order, not into a deadlock.
@@ -193,7 +193,9 @@ async def _together(conn: BaseDBAsyncClient, batch: Sequence[Move]) -> dict[Any,
         if with_note:
             values += [str(move.notify), sql.NOTE_TOPIC, sql.NOTE_STATUS]
         rows_of_values.append(values)
-    columns = [list(column) for column in zip(*rows_of_values, strict=True)]
+    columns: list[Any] = [list(column) for column in zip(*rows_of_values, strict=True)]
+    if announce:
+        columns.append(list(announce))
     rows = await conn.execute_query_dict(_statement(shape), columns)
     return {row[key_column]: Payment._init_from_db(**row) for row in rows}
 
@@ -214,7 +216,7 @@ _NOTE = [("note_kind", "varchar"), ("note_topic", "varchar"), ("note_status", "v
 @functools.lru_cache(maxsize=64)
 def _statement(shape: Shape) -> str:
     """The statement for one shape; its $n are arrays, one per column of `_together`'s rows."""
-    key_column, change_names, nulls, with_note = shape
+    key_column, change_names, nulls, with_note, announce = shape
     inputs = [("k", sql.pg_type(key_column))]
     inputs += [(f"c{i}", sql.pg_type(name)) for i, name in enumerate(change_names)]
     inputs += _FIXED
@@ -247,6 +249,14 @@ def _statement(shape: Shape) -> str:
             f", note AS (INSERT INTO {sql.table(Notification)} ({sql.NOTE_COLUMNS}) "
             "SELECT id, chat_id, user_id, language, v_note_kind, v_note_topic, v_note_status, "
             "0, v_at, v_at FROM moved)"
+        )
+    if announce:
+        # The same chats for every row of the statement (they are part of its shape).
+        parts.append(
+            f", ann AS (INSERT INTO {sql.table(Notification)} ({sql.NOTE_COLUMNS}) "
+            f"SELECT m.id, a.chat, NULL, 'en', '{NotificationKind.ANNOUNCE.value}', "
+            f"'{sql.NOTE_TOPIC}', '{sql.NOTE_STATUS}', 0, m.v_at, m.v_at "
+            f"FROM moved AS m CROSS JOIN unnest(${len(inputs) + 1}::bigint[]) AS a(chat))"
         )
     parts.append(" SELECT " + ", ".join(f'"{c}"' for c in payment_columns) + " FROM moved")
     return "".join(parts)

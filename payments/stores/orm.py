@@ -39,6 +39,8 @@ class OrmStore:
                     await _notify_customer(conn, payment, move.notify, at)
                 if move.alert is not None:
                     await _alert_admins(conn, payment, move, at)
+                for chat_id in move.announce_chat_ids:
+                    await _announce(conn, payment, chat_id, at)
         except IntegrityError:
             # A unique rule refused it (a receipt of another payment, a second waiting
             # payment for one phone, an alert already owed): nothing was written.
@@ -188,6 +190,19 @@ async def _notify_customer(
         user_id=payment.user_id,
         language=payment.language,
         kind=kind,
+        next_attempt_at=at,
+        created_at=at,
+        using_db=conn,
+    )
+
+
+async def _announce(conn: BaseDBAsyncClient, payment: Payment, chat_id: int, at: datetime) -> None:
+    """Tell a shop chat that the payment came in (unique per payment and chat)."""
+    await Notification.create(
+        payment_id=payment.id,
+        chat_id=chat_id,
+        language="en",
+        kind=NotificationKind.ANNOUNCE,
         next_attempt_at=at,
         created_at=at,
         using_db=conn,

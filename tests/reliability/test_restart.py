@@ -90,7 +90,7 @@ async def test_killed_between_the_state_change_and_the_message(
         await callbacks_done(first)
         paid = await Payment.get(id=draft.id)
         assert paid.status is S.PAID
-        owed = await Notification.get(payment_id=draft.id)
+        owed = await Notification.get(payment_id=draft.id, kind="paid")
         assert owed.status is NotificationStatus.PENDING
     assert telegram.outcomes(customer.id) == []
 
@@ -98,7 +98,7 @@ async def test_killed_between_the_state_change_and_the_message(
     async with running(restart_settings, telegram, workers=True) as second:
         await wait_for_outcome(telegram, customer.id)
         assert await second.notifier.deliver_due() == 0
-        sent = await Notification.get(payment_id=draft.id)
+        sent = await Notification.get(payment_id=draft.id, kind="paid")
         assert sent.status is NotificationStatus.SENT
     outcomes = telegram.outcomes(customer.id)
     assert len(outcomes) == 1 and paid.receipt and paid.receipt in outcomes[0]

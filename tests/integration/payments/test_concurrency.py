@@ -58,4 +58,6 @@ async def test_concurrent_reconcilers_and_callbacks_agree(db: TestDatabase) -> N
     stored = await service.get(payment.id)
     assert stored.status is PaymentStatus.PAID
     assert stored.receipt == "TC2ABCDE12"  # the callback's details arrive whoever won
-    assert await Notification.filter(payment_id=payment.id).count() == 1
+    kinds = [n.kind for n in await Notification.filter(payment_id=payment.id).order_by("id")]
+    # One paid message; when a query won, the receipt follows once (an edit of that message).
+    assert kinds in (["paid"], ["paid", "receipt"])

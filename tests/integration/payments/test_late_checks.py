@@ -48,7 +48,8 @@ async def test_query_api_down_past_the_timeout_then_back_ends_paid(db: TestDatab
     assert await service.reconcile_due("a") == 1
     paid = await service.get(payment.id)
     assert paid.status is S.PAID
-    assert await _kinds(payment.id) == ["expired", "late_paid"]
+    # The late query had said "failed": the admins hear that answer was wrong.
+    assert await _kinds(payment.id) == ["expired", "late_paid", "admin_alert", "admin_alert"]
     assert await service.reconcile_due("a") == 0
 
 
@@ -104,7 +105,8 @@ async def test_a_late_query_failure_is_recorded_stops_polling_and_tells_nobody(
     assert await _kinds(payment.id) == ["expired"]
     late = await service.apply_result(callback(cid, "0"))
     assert late.payment is not None and late.payment.status is S.PAID
-    assert await _kinds(payment.id) == ["expired", "late_paid"]
+    # The late query had said "failed": the admins hear that answer was wrong.
+    assert await _kinds(payment.id) == ["expired", "late_paid", "admin_alert", "admin_alert"]
 
 
 async def test_still_processing_after_expiry_keeps_asking(db: TestDatabase) -> None:

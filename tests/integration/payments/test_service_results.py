@@ -118,7 +118,13 @@ async def test_success_after_daraja_said_expired_pays_late(db: TestDatabase) -> 
     assert late.kind is ApplyKind.APPLIED
     assert late.payment.status is S.PAID
     assert late.payment.result_code == "0"
-    assert await _kinds(payment.id) == [("expired", 107), ("late_paid", 107)]
+    # Daraja's own "expired" was wrong: the customer hears they paid, the admins of the mistake.
+    assert await _kinds(payment.id) == [
+        ("expired", 107),
+        ("late_paid", 107),
+        ("admin_alert", ADMINS[0]),
+        ("admin_alert", ADMINS[1]),
+    ]
 
 
 async def test_success_after_our_own_expiry_pays_late(db: TestDatabase) -> None:
@@ -165,16 +171,17 @@ async def test_amount_mismatch_is_flagged_for_admins_not_marked_paid(db: TestDat
     assert (flagged.paid_amount, flagged.receipt) == (150, "TC2ABCDE12")
     notes = await Notification.filter(payment_id=payment.id).order_by("chat_id")
     assert [(n.kind, n.chat_id, n.topic) for n in notes] == [
+        (K.FLAGGED, 107, ""),  # the payer: received, the shop is checking it
         (K.ADMIN_ALERT, ADMINS[0], "amount_mismatch"),
         (K.ADMIN_ALERT, ADMINS[1], "amount_mismatch"),
     ]
-    assert notes[0].detail["expected_amount"] == 1500
-    assert notes[0].detail["paid_amount"] == 150
+    assert notes[1].detail["expected_amount"] == 1500
+    assert notes[1].detail["paid_amount"] == 150
     # Neither reconciled nor expired behind the admins' backs, and a repeat adds nothing.
     assert (await service.apply_result(callback(payment.checkout_request_id, amount=150))).kind is (
         ApplyKind.DUPLICATE
     )
-    assert await Notification.filter(payment_id=payment.id).count() == 2
+    assert await Notification.filter(payment_id=payment.id).count() == 3
     service.clock.advance(3600)  # type: ignore[attr-defined]
     assert await service.reconcile_due("a") == 0
     assert await service.expire_overdue() == 0
@@ -195,19 +202,26 @@ async def test_a_receipt_already_used_by_another_payment_is_flagged(db: TestData
     assert clash.payment.status is S.PENDING
     assert clash.payment.flagged_reason == "receipt_conflict"
     assert clash.payment.receipt is None
-    assert await _kinds(second.id) == [("admin_alert", ADMINS[0]), ("admin_alert", ADMINS[1])]
+    assert await _kinds(second.id) == [
+        ("flagged", 108),
+        ("admin_alert", ADMINS[0]),
+        ("admin_alert", ADMINS[1]),
+    ]
     assert (await service.get(first.id)).receipt == "RCPT000001"
 
 
-async def test_success_after_a_final_failure_alerts_admins(db: TestDatabase) -> None:
+async def test_a_success_callback_beats_an_earlier_cancellation(db: TestDatabase) -> None:
+    # The sandbox's query (and sometimes production's) says "cancelled" for a payment the
+    # customer then completes: the callback with its receipt is proof of payment.
     service = make_service()
     payment = await start(service)
-    await service.apply_result(callback(payment.checkout_request_id, "1032"))
+    await service.apply_result(callback(payment.checkout_request_id, "1032", source="query"))
     money = await service.apply_result(callback(payment.checkout_request_id, "0"))
-    assert money.kind is ApplyKind.CONFLICT
-    assert money.payment.status is S.CANCELLED
+    assert money.kind is ApplyKind.APPLIED
+    assert (money.payment.status, money.payment.receipt) == (S.PAID, "TC2ABCDE12")
     assert await _kinds(payment.id) == [
         ("cancelled", 107),
+        ("late_paid", 107),  # "paid after all", with the receipt
         ("admin_alert", ADMINS[0]),
         ("admin_alert", ADMINS[1]),
     ]
@@ -228,10 +242,12 @@ async def test_query_success_then_callback_fills_in_the_receipt(db: TestDatabase
     details = await service.apply_result(callback(payment.checkout_request_id))
     assert details.kind is ApplyKind.DETAILS
     assert (details.payment.receipt, details.payment.paid_amount) == ("TC2ABCDE12", 1500)
-    assert await _kinds(payment.id) == [("paid", 107)]
+    # The paid message said the receipt would follow; now it is owed, once.
+    assert await _kinds(payment.id) == [("paid", 107), ("receipt", 107)]
     assert (await service.apply_result(callback(payment.checkout_request_id))).kind is (
         ApplyKind.DUPLICATE
     )
+    assert await _kinds(payment.id) == [("paid", 107), ("receipt", 107)]
 
 
 async def test_result_for_an_unknown_checkout_is_stored_with_its_body(db: TestDatabase) -> None:

@@ -89,19 +89,21 @@ async def test_payments_not_plainly_pending_get_the_full_paths_answer(
     results.append(callback("ws_CO_nobody_knows_this_one"))
     kinds = [a.kind for a in await asyncio.gather(*(service.apply_result(r) for r in results))]
     assert kinds == [ApplyKind.APPLIED] * 5 + [
-        ApplyKind.CONFLICT,  # paid after cancelled: recorded, admins alerted
+        ApplyKind.APPLIED,  # paid after cancelled: the receipt wins, admins alerted
         ApplyKind.CONFLICT,  # flagged: recorded only
         ApplyKind.AMOUNT_MISMATCH,
         ApplyKind.UNKNOWN_CHECKOUT,
     ]
-    assert (await Payment.get(id=settled.id)).status is S.CANCELLED
+    assert (await Payment.get(id=settled.id)).status is S.PAID
     assert (await Payment.get(id=other_amount.id)).flagged_reason == "amount_mismatch"
+    expected = {
+        settled.id: ["cancelled", "late_paid"],  # paid after all, with the receipt
+        flagged.id: [],  # already the admins': recorded only
+        other_amount.id: ["flagged"],  # received, being checked by the shop
+    }
     for payment in odd:
-        # No customer message beyond what the payment already had (the cancellation).
-        kinds_sent = await Notification.filter(payment_id=payment.id, topic="").values_list(
-            "kind", flat=True
-        )
-        assert kinds_sent == (["cancelled"] if payment is settled else [])
+        kinds_sent = await Notification.filter(payment_id=payment.id, topic="").order_by("id")
+        assert [n.kind for n in kinds_sent] == expected[payment.id]
 
 
 async def test_a_taken_receipt_in_a_shared_statement_costs_the_others_nothing(
@@ -131,7 +133,9 @@ async def test_a_taken_receipt_in_a_shared_statement_costs_the_others_nothing(
         "receipt_conflict",
         None,
     )
-    assert not await Notification.filter(payment_id=thief.id, topic="").exists()
+    # The payer hears the money arrived and is being checked; nothing says "paid".
+    told = await Notification.filter(payment_id=thief.id, topic="").values_list("kind", flat=True)
+    assert told == ["flagged"]
     for i in (0, 1, 2, 4, 5):
         stored = await Payment.get(id=payments[i].id)
         assert (stored.status, stored.receipt) == (S.PAID, f"RD{i:08d}")

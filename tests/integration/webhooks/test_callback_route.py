@@ -46,7 +46,7 @@ async def test_success_callback_marks_paid_and_notifies_at_once(service: Service
     event = await PaymentEvent.filter(payment_id=payment.id, kind="callback").first()
     assert event is not None and event.raw_body == callback_body(payment, 0)
     # The notifier was woken: the customer's message goes out well before its 0.5 s tick.
-    notification = await Notification.get(payment_id=payment.id)
+    notification = await Notification.get(payment_id=payment.id, kind="paid")
     for _ in range(50):
         await notification.refresh_from_db()
         if notification.status == "sent":

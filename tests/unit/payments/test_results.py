@@ -102,7 +102,7 @@ def test_amount_mismatch_flags_and_alerts() -> None:
     assert "status" not in plan.changes
     assert plan.changes["flagged_reason"] == "amount_mismatch"
     assert plan.changes["paid_amount"] == 99
-    assert plan.notify is None
+    assert plan.notify is N.FLAGGED  # received, being checked by the shop
     assert plan.alert == "amount_mismatch"
     assert plan.alert_detail["expected_amount"] == 100
 
@@ -114,8 +114,21 @@ def test_taken_receipt_flags_without_storing_it() -> None:
     assert plan.alert == "receipt_conflict"
 
 
-def test_success_after_failure_alerts_admins() -> None:
-    plan = decide(facts(S.FAILED, "2001"), result("0"), receipt_taken=False, now=NOW)
+def test_a_success_callback_with_its_receipt_pays_after_a_failure_and_alerts() -> None:
+    for status in (S.FAILED, S.CANCELLED):
+        plan = decide(facts(status, "2001"), result("0"), receipt_taken=False, now=NOW)
+        assert (plan.kind, plan.to_status, plan.notify, plan.alert) == (
+            ApplyKind.APPLIED,
+            S.PAID,
+            N.LATE_PAID,
+            "paid_after_final",
+        )
+        assert plan.changes["receipt"] == "R1"
+
+
+def test_a_success_without_a_receipt_after_a_failure_only_alerts() -> None:
+    query = result("0", receipt=None)  # a query's success: no receipt
+    plan = decide(facts(S.FAILED, "2001"), query, receipt_taken=False, now=NOW)
     assert (plan.kind, plan.alert, plan.changes, plan.notify) == (
         ApplyKind.CONFLICT,
         "paid_after_final",
@@ -130,7 +143,7 @@ def test_paid_by_query_gets_details_from_the_callback() -> None:
     assert plan.from_status is S.PAID
     assert plan.expect == {"receipt__isnull": True}
     assert plan.changes["receipt"] == "R1"
-    assert plan.notify is None and plan.alert is None
+    assert plan.notify is N.RECEIPT and plan.alert is None
     second = decide(facts(S.PAID, "0", receipt="R0"), result("0"), receipt_taken=False, now=NOW)
     assert (second.kind, second.alert) == (ApplyKind.CONFLICT, "second_receipt")
 

@@ -20,6 +20,8 @@ from payments.states import (
         (S.PENDING, S.PAID),
         (S.UNKNOWN, S.PAID),
         (S.EXPIRED, S.PAID),
+        (S.FAILED, S.PAID),
+        (S.CANCELLED, S.PAID),
     ],
 )
 def test_allowed_moves(current: S, target: S) -> None:
@@ -28,7 +30,7 @@ def test_allowed_moves(current: S, target: S) -> None:
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(S.PAID, S.FAILED), (S.CREATED, S.PAID), (S.PENDING, S.PUSHING), (S.FAILED, S.PAID)],
+    [(S.PAID, S.FAILED), (S.CREATED, S.PAID), (S.PENDING, S.PUSHING), (S.FAILED, S.CANCELLED)],
 )
 def test_refused_moves(current: S, target: S) -> None:
     with pytest.raises(InvalidTransition):
@@ -36,4 +38,5 @@ def test_refused_moves(current: S, target: S) -> None:
 
 
 def test_final_states_have_no_way_out() -> None:
-    assert {S.PAID, S.FAILED, S.CANCELLED, S.PUSH_FAILED} == FINAL_STATES
+    # Failed and cancelled payments can still be paid by M-Pesa's proof (a receipt).
+    assert {S.PAID, S.PUSH_FAILED} == FINAL_STATES
