@@ -24,7 +24,8 @@ from telegram.error import BadRequest, TelegramError
 
 from bot import views
 from bot.delivery import backoff, classify
-from bot.texts import t
+from bot.texts import has, money, t
+from daraja.masking import mask_checkout_id
 from payments.errors import PaymentNotFound
 
 if TYPE_CHECKING:
@@ -223,15 +224,24 @@ class Notifier:
 
 
 def _admin_text(row: Notification) -> str:
-    """Admin alerts: the topic and the facts the service recorded (never a full phone)."""
+    """Admin alerts as sentences: what happened, what was done, what to check.
+
+    Only the facts the service recorded; never a full phone number (checkout ids carry the
+    payer's number, so they are masked).
+    """
     detail: Any = row.detail if isinstance(row.detail, dict) else {}
-    facts = ", ".join(
-        f"{key}={value}" for key, value in detail.items() if key != "reason" and "phone" not in key
-    )
-    return t(
-        row.language,
-        "admin_alert",
-        topic=(row.topic or detail.get("reason") or "alert").replace("_", " "),
-        payment_id=row.payment_id if row.payment_id is not None else "?",
-        facts=facts or "-",
-    )
+    lang = row.language
+    topic = str(row.topic or detail.get("reason") or "alert")
+    none = t(lang, "none")
+    checkout = detail.get("checkout_request_id")
+    paid, expected = detail.get("paid_amount"), detail.get("expected_amount")
+    values = {
+        "payment_id": row.payment_id if row.payment_id is not None else "?",
+        "topic": topic.replace("_", " "),
+        "checkout": mask_checkout_id(str(checkout)) if checkout else none,
+        "receipt": detail.get("receipt") or none,
+        "paid": money(int(paid)) if isinstance(paid, int) else none,
+        "expected": money(int(expected)) if isinstance(expected, int) else none,
+    }
+    key = f"alert_{topic}"
+    return t(lang, key if has(lang, key) else "admin_alert", **values)

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import httpx
-from telegram import Update
 from telegram.request import BaseRequest
 
-from bot.app import build_application
+from bot.app import ALLOWED_UPDATES, build_application
 from bot.context import BotServices
 from config import Settings
 from config.settings import DarajaEnv
@@ -238,14 +237,14 @@ class Runtime:
         if self.telegram_mode == "polling":
             assert application.updater is not None
             # start_polling deletes any webhook first: Telegram refuses getUpdates while one is set.
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
             self._exit.push_async_callback(application.updater.stop)
         elif register_webhook:
             secret = self.settings.telegram_webhook_secret
             await application.bot.set_webhook(
                 telegram_webhook_url(self.settings),
                 secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=list(ALLOWED_UPDATES),
             )
             log.info("Telegram webhook registered at %s", telegram_webhook_url(self.settings))
 
