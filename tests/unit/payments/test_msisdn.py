@@ -12,7 +12,7 @@ from payments.errors import InvalidPhone, NotSafaricom
 from payments.msisdn import Network, display_number, is_safaricom, network_of
 from payments.rules import normalize_phone, safaricom_phone
 
-S, A, T, O = Network.SAFARICOM, Network.AIRTEL, Network.TELKOM, Network.OTHER
+S, A, T, OTH = Network.SAFARICOM, Network.AIRTEL, Network.TELKOM, Network.OTHER
 
 
 def _span(first: int, last: int, network: Network) -> dict[str, Network]:
@@ -23,16 +23,16 @@ EXPECTED: dict[str, Network | None] = {
     **_span(700, 729, S),  # 070x 071x 072x
     **_span(730, 739, A),  # 073x
     **_span(740, 743, S),
-    "0744": O,  # Homeland Media
+    "0744": OTH,  # Homeland Media
     **_span(745, 746, S),
-    "0747": O,  # JTL
+    "0747": OTH,  # JTL
     **_span(748, 749, S),  # 0749: libphonenumber only (UNVERIFIED elsewhere)
     **_span(750, 756, A),
     **_span(757, 759, S),
-    "0760": O,  # Mobile Pay
+    "0760": OTH,  # Mobile Pay
     **_span(761, 762, A),
-    **_span(763, 766, O),  # Finserve (Equitel)
-    "0767": O,  # Sema Mobile
+    **_span(763, 766, OTH),  # Finserve (Equitel)
+    "0767": OTH,  # Sema Mobile
     **_span(768, 769, S),
     **_span(770, 779, T),  # 077x
     **_span(780, 789, A),  # 078x
@@ -40,10 +40,10 @@ EXPECTED: dict[str, Network | None] = {
     **_span(100, 109, A),  # 010x
     **_span(110, 119, S),  # 011x
     "0120": T,
-    "0121": O,  # Infura
+    "0121": OTH,  # Infura
     **{f"0{n}": None for n in (122, 123, 125, 126, 127, 128, 129)},
-    "0124": O,  # Finserve
-    **_span(130, 139, O),  # NRG Media
+    "0124": OTH,  # Finserve
+    **_span(130, 139, OTH),  # NRG Media
     **_span(140, 149, S),  # 014x (release 9.0.15)
     **{f"0{n}": None for n in range(150, 180)},
     **_span(180, 189, S),  # 018x (release 9.0.35)
