@@ -268,7 +268,8 @@ async def _take_phone(update: Update, context: BotContext, raw: str) -> int:
     try:
         phone = safaricom_phone(raw)
     except NotSafaricom as exc:
-        await _reply(update, t(lang, "phone_not_safaricom", network=exc.network))
+        network = t(lang, f"network_{exc.network.lower()}")
+        await _reply(update, t(lang, "phone_not_safaricom", network=network))
         return PHONE
     except InvalidPhone:
         await _reply(update, t(lang, "phone_invalid"))

@@ -115,7 +115,7 @@ TEXTS: dict[str, str] = {
     "amount_again": "Unataka kulipa kiasi gani?",
     # --- phone problems ---
     "phone_invalid": (
-        "Hiyo si namba ya simu ya Kenya ninayoweza kutumia kwa M-Pesa. "
+        "Siwezi kutuma ombi la M-Pesa kwa namba hiyo: nahitaji namba ya simu ya Kenya. "
         "Andika namba ya Safaricom kama 0712 345 678 au +254 712 345 678."
     ),
     "phone_again": "Nitumie namba gani ya M-Pesa?",
