@@ -18,6 +18,7 @@ from bot.context import PRIVATE, BotContext
 from bot.texts import money, t
 from daraja.masking import mask_checkout_id
 from daraja.result_codes import describe
+from daraja.types import Outcome
 from payments.errors import PaymentNotFound
 from payments.models import Payment
 from payments.rules import mask_phone
@@ -131,11 +132,11 @@ async def _payment_card(lang: str, context: BotContext, payment: Payment, live: 
     p = payment
     events = await context.payments.timeline(p.id)
     timeline = "\n".join(
-        f"  {texts.when(e.created_at, lang)} {_event_words(lang, e.kind)}{_detail(e)}"
+        f"  {texts.when(e.created_at, lang)} {_event_words(lang, e.kind)}{_detail(lang, e)}"
         for e in events
     ) or "  " + t(lang, "none")
     code = p.result_code
-    result = f"{code} {describe(code).summary}" if code and ":" not in code else code
+    result = _result_words(lang, code)
     card = t(
         lang,
         "admin_payment",
@@ -158,15 +159,53 @@ def _event_words(lang: str, kind: object) -> str:
     return t(lang, key) if texts.has(lang, key) else str(kind).replace("_", " ")
 
 
-# Event details worth a line in a chat; the rest (raw bodies, ids) stays in the database.
-_TIMELINE_KEYS = ("result_code", "code", "decision", "receipt", "amount", "by", "error", "reason")
+def _result_words(lang: str, code: str | None) -> str | None:
+    """M-Pesa's result code in words: the outcome in the admin's language, and in English also
+    Daraja's own explanation (daraja.result_codes has it in English only)."""
+    if not code or ":" in code:
+        return code  # none yet, or one of our own `push:…` codes
+    info = describe(code)
+    status = _OUTCOME_STATUS.get(info.outcome)
+    words = views.status_word(lang, status) if status else t(lang, "none")
+    shown = f"{words} ({t(lang, 'admin_detail_code', code=code)})"
+    if texts.lang_or_default(lang) == "en":
+        shown += f": {info.summary}"
+    return shown
 
 
-def _detail(event: object) -> str:
+_OUTCOME_STATUS = {
+    Outcome.PAID: "paid",
+    Outcome.CANCELLED: "cancelled",
+    Outcome.EXPIRED: "expired",
+    Outcome.FAILED: "failed",
+    Outcome.UNKNOWN: "unknown",
+}
+
+
+# Event details worth a line in a chat, in words; the rest (raw bodies, ids) stays in the
+# database. `decision` repeats the event's own kind, so it is not shown.
+_TIMELINE_KEYS = ("result_code", "code", "receipt", "amount", "by", "error", "reason")
+
+
+def _detail(lang: str, event: object) -> str:
     detail = getattr(event, "detail", None)
     if not isinstance(detail, dict):
         return ""
-    shown = [f"{key}={detail[key]}" for key in _TIMELINE_KEYS if detail.get(key) not in (None, "")]
+    shown = []
+    for key in _TIMELINE_KEYS:
+        value = detail.get(key)
+        if value in (None, ""):
+            continue
+        if key == "amount" and isinstance(value, int):
+            shown.append(money(value))
+        elif key in ("result_code", "code"):
+            shown.append(t(lang, "admin_detail_code", code=value))
+        elif key == "receipt":
+            shown.append(t(lang, "admin_detail_receipt", receipt=value))
+        elif key == "by":
+            shown.append(t(lang, "admin_detail_by", who=value))
+        else:
+            shown.append(str(value).replace("_", " "))
     return f" ({', '.join(shown)})" if shown else ""
 
 

@@ -327,4 +327,7 @@ TEXTS: dict[str, str] = {
     "event_expired": "expired",
     "event_cancelled": "cancelled",
     "event_notified": "customer told",
+    "admin_detail_code": "code {code}",
+    "admin_detail_receipt": "receipt {receipt}",
+    "admin_detail_by": "by {who}",
 }

@@ -337,4 +337,7 @@ TEXTS: dict[str, str] = {
     "event_expired": "muda umekwisha",
     "event_cancelled": "yameghairiwa",
     "event_notified": "mteja amejulishwa",
+    "admin_detail_code": "msimbo {code}",
+    "admin_detail_receipt": "risiti {receipt}",
+    "admin_detail_by": "na {who}",
 }

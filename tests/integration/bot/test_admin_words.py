@@ -55,6 +55,10 @@ async def test_a_flagged_payment_says_what_is_wrong_and_is_not_queried(
     assert t(lang, "status_pending") not in reply.splitlines()[0]
     assert t(lang, "admin_live_query", answer="").split(":")[0] not in reply
     assert bot.gateway.queries == []
+    # The card in words, no key=value dumps: M-Pesa's answer and the timeline's details.
+    assert "=" not in reply
+    assert f"{t(lang, 'status_paid')} ({t(lang, 'admin_detail_code', code='0')})" in reply
+    assert t(lang, "event_amount_mismatch") in reply and "KES 300" in reply
 
 
 def test_the_english_flag_is_in_words() -> None:
