@@ -177,6 +177,11 @@ def build_application(
         merchant=settings.merchant_name,
         send_rate=settings.telegram_send_rate,
         send_burst=max(1, int(settings.telegram_send_rate)),
+        language_of=(
+            application.persistence.chosen_language
+            if isinstance(application.persistence, DatabasePersistence)
+            else None
+        ),
     )
 
     timeout = settings.bot_conversation_timeout_seconds or None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
@@ -86,6 +86,7 @@ class Notifier:
         lease_seconds: float = LEASE_SECONDS,
         send_rate: float | None = SEND_RATE,
         send_burst: int = SEND_BURST,
+        language_of: Callable[[int], Awaitable[str | None]] | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -95,6 +96,9 @@ class Notifier:
         self.batch = batch
         self.merchant = merchant
         self.lease_seconds = lease_seconds
+        # An admin's own choice of language (/language) for their alerts; the service queues
+        # alerts in English, not knowing it.
+        self.language_of = language_of
         self._wake = asyncio.Event()
         # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
         self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
@@ -198,7 +202,8 @@ class Notifier:
 
     async def _send(self, row: Notification) -> None:
         if str(row.kind) == "admin_alert":
-            await self.bot.send_message(row.chat_id, _admin_text(row))
+            chosen = await self.language_of(row.chat_id) if self.language_of else None
+            await self.bot.send_message(row.chat_id, _admin_text(row, chosen or row.language))
             return
         # Read the payment again rather than use the one the claim brought: the conversation
         # may have recorded the status message since (then the edit replaces a new message).
@@ -223,14 +228,13 @@ class Notifier:
         await self.bot.send_message(row.chat_id, text, reply_markup=markup)
 
 
-def _admin_text(row: Notification) -> str:
+def _admin_text(row: Notification, lang: str | None) -> str:
     """Admin alerts as sentences: what happened, what was done, what to check.
 
     Only the facts the service recorded; never a full phone number (checkout ids carry the
     payer's number, so they are masked).
     """
     detail: Any = row.detail if isinstance(row.detail, dict) else {}
-    lang = row.language
     topic = str(row.topic or detail.get("reason") or "alert")
     none = t(lang, "none")
     checkout = detail.get("checkout_request_id")

@@ -223,3 +223,15 @@ async def test_history_and_admin_lines_use_words(
     flag = t(lang, "admin_flagged_amount_mismatch", paid="KES 300", expected="KES 500")
     assert flag in reply
     assert (await bot.service.get(payment.id)).status is PaymentStatus.PENDING
+
+
+async def test_an_admin_who_chose_kiswahili_gets_alerts_in_kiswahili(
+    bot: BotHarness, customer: FakeUser, admin_user: FakeUser
+) -> None:
+    await bot.say(admin_user, "/language")
+    await bot.press(admin_user, "lang:sw")
+    payment = await flagged_payment(bot, customer)  # the service queues the alert in English
+    await bot.deliver()
+    alert = bot.fake.last(admin_user.id).text
+    assert alert.startswith(f"⚠ Malipo #{payment.id}: M-Pesa inasema KES 300 zimelipwa")
+    assert (await Notification.get(kind="admin_alert")).language == "en"
