@@ -68,6 +68,7 @@ async def test_other_update_types_never_reach_the_handlers(
             "/telegram/webhook", json=update, headers={HEADER: WEBHOOK_SECRET}
         )
         assert response.status_code == 200
+        assert response.json()["detail"] == "ignored"  # acknowledged, never queued
     application = service.runtime.application
     assert application is not None
     await asyncio.wait_for(application.update_queue.join(), timeout=5)
