@@ -303,3 +303,17 @@ async def test_a_pushed_confirmation_answers_a_second_tap_in_one_line(
     await bot.press(person, f"pay:{payment.id}", message_id=message.message_id)
     assert bot.fake.answers()[-1]["text"] == t(lang_of(person), "already_sent")
     assert len(bot.gateway.pushes) == 1
+
+
+async def test_the_use_last_number_button_goes_when_the_phone_step_ends(
+    bot: BotHarness, person: FakeUser
+) -> None:
+    await bot.pay_up_to_confirmation(person)
+    await bot.say(person, "/cancel")
+    await bot.say(person, "/pay 200")
+    offer = bot.fake.last(person.id)
+    assert bot.fake.buttons(person.id, offer.message_id)
+    await bot.say(person, "0722 000 111")  # typed instead of tapped
+    assert bot.fake.buttons(person.id, offer.message_id) == []
+    assert offer.text == t(lang_of(person), "ask_phone_last", phone="2547•••••678")
+    assert (await bot.payment_of(person)).phone == "254722000111"
