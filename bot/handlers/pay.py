@@ -156,8 +156,7 @@ async def _begin(
     user_id = _user_id(update)
     await _retire_draft_buttons(update, context)
     if not await _ready_for_new_payment(update, context, user_id):
-        context.user_data.pop(_DRAFT, None)
-        return END
+        return _finish(context)
     context.user_data[_DRAFT] = {"amount": amount, "reference": reference}
     if amount is None:
         if ask:
@@ -320,7 +319,7 @@ async def _confirm(update: Update, context: BotContext, phone: str) -> int:
     return CONFIRM
 
 
-async def confirm_pressed(update: Update, context: BotContext) -> int:
+async def confirm_pressed(update: Update, context: BotContext) -> int | None:
     """Confirm: push once, edit the confirmation into the live status message.
 
     Also registered outside the conversation, so a stale or repeated tap still gets an answer
@@ -395,7 +394,7 @@ async def _edit_cosmetic(query: CallbackQuery, payment_id: int, text: str) -> No
         )
 
 
-async def cancel_pressed(update: Update, context: BotContext) -> int:
+async def cancel_pressed(update: Update, context: BotContext) -> int | None:
     query = update.callback_query
     assert query is not None
     lang = context.lang(update)
@@ -603,7 +602,7 @@ def _finish(context: BotContext) -> int:
 def _finish_if_current(context: BotContext, payment_id: int | None) -> int | None:
     """End the conversation if the tap was about its own draft; a stale tap (an older
     confirmation, or one tapped outside any conversation) leaves the current step alone."""
-    draft = context.user_data.get(_DRAFT)
+    draft = (context.user_data or {}).get(_DRAFT)
     if draft is None or (payment_id is not None and draft.get("payment_id") == payment_id):
         return _finish(context)
     return None
@@ -611,7 +610,7 @@ def _finish_if_current(context: BotContext, payment_id: int | None) -> int | Non
 
 async def _retire_draft_buttons(update: Update, context: BotContext) -> None:
     """Take away the buttons the current step showed (the "Use 0712…" number button)."""
-    draft = context.user_data.get(_DRAFT) or {}
+    draft = (context.user_data or {}).get(_DRAFT) or {}
     for message_id in draft.pop("buttons", None) or []:
         await _retire(update, context, message_id, None)
 
