@@ -127,8 +127,8 @@ async def _measure(
 
 
 async def run(callbacks: int, warmup: int, concurrency: int, log_stream: Any) -> dict[str, Any]:
-    from bot.cli import configure_logging
     from config import load_settings
+    from config.logging import configure_logging
     from daraja.callbacks import parse_stk_callback
     from payments import apply_sql
     from webhooks.app import create_app

@@ -4,8 +4,8 @@ Processes and sockets (all on 127.0.0.1):
 
 - the service, `python -m bot serve`, one uvicorn worker, in a child process (SQLite or a
   throwaway PostgreSQL database), with Telegram and Daraja pointed at this script;
-- a fake Telegram (`bot.fake_telegram`) served from this script: customers' updates are posted to
-  the service's `/telegram/webhook` as Telegram would, and the bot's replies land here;
+- a fake Telegram (`offline.fake_telegram`) served from this script: customers' updates are
+  posted to the service's `/telegram/webhook` as Telegram would, and the bot's replies land here;
 - the Daraja emulator (`daraja.emulator`) served from this script: it answers the service's
   OAuth and STK push, then POSTs each STK callback to the service's callback URL.
 
@@ -134,7 +134,7 @@ class Customer:
     """One Telegram user going through /pay → amount → phone → Confirm."""
 
     def __init__(self, index: int, telegram: Any, watcher: ChatWatcher, post: Any) -> None:
-        from bot.fake_telegram import FakeUser
+        from offline.fake_telegram import FakeUser
 
         self.user = FakeUser(FIRST_USER_ID + index, first_name=f"Mteja{index}")
         self.local_phone = f"07{10_000_000 + index:08d}"
@@ -193,8 +193,8 @@ def receipt_calls(telegram: Any) -> dict[int, list[tuple[float, str]]]:
 
 
 async def run(args: argparse.Namespace, database_url: str, workdir: Path) -> dict[str, Any]:
-    from bot.fake_telegram import FakeTelegram
     from daraja.emulator import create_emulator_app
+    from offline.fake_telegram import FakeTelegram
 
     telegram = FakeTelegram(BENCH_BOT_TOKEN)
     watcher = ChatWatcher(telegram)

@@ -4,9 +4,9 @@ At INFO each STK callback produces two lines: the access line (`lipabot.access`,
 `webhooks.access_log`) and the service's decision line (`payments.service`, `_log_apply`:
 `payment #%d: %s %s (code %s) -> %s [%s]` with the CheckoutRequestID masked by
 `daraja.masking.mask_checkout_id`). Logging is set up exactly as `serve` sets it up
-(`bot.cli.configure_logging`: root handler on stderr, LOG_FORMAT, the redacting filter with every
-secret configured) with file descriptor 2 pointed at /dev/null or at a temporary file while the
-lines are logged, so the real `sys.stderr` object (line-buffered) does the writing.
+(`config.logging.configure_logging`: root handler on stderr, LOG_FORMAT, the redacting filter
+with every secret configured) with file descriptor 2 pointed at /dev/null or at a temporary file
+while the lines are logged, so the real `sys.stderr` object (line-buffered) does the writing.
 
 Rows: the whole `logger.info(...)` call per line shape and target, then its parts, each timed
 alone: making the LogRecord (findCaller not included), the handler's filters (the redacting
@@ -15,7 +15,7 @@ the decision line, so it is part of that line's figure). Each figure is the best
 runs of `--lines` items, with GC off during a run as timeit does, in CPU time of the process
 (user + system: what the CPU-bound server pays; other work on the machine inflates it less than
 wall time). The lines are logged from one loop per shape, so the per-second date cache of
-`bot.logging_setup.LineFormatter` hits as it does under load.
+`config.logging.LineFormatter` hits as it does under load.
 In-process, single-threaded, a few seconds; nothing is asserted.
 Run: `.venv/bin/python -m bench.logging_cost`.
 """
@@ -36,8 +36,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from bench.common import print_table, write_results
-from bot.cli import configure_logging
 from config import Settings
+from config.logging import configure_logging
 from daraja.masking import mask_checkout_id
 from payments.results import ApplyKind
 from payments.states import PaymentStatus

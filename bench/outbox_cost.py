@@ -8,7 +8,7 @@ the wall time, per message:
 
 - `outbox`: `claim` + `mark_sent` only (the database half of a delivery);
 - `notifier`: `Notifier.deliver_due()` rounds with the real PTB bot built by
-  `bot.app.build_application`, sending to the fake Telegram (`bot.fake_telegram`), which runs in
+  `bot.app.build_application`, sending to the fake Telegram (`offline.fake_telegram`), which runs in
   a child process so its CPU does not count. No send-rate limit (the token bucket only waits).
 
 Each database runs in its own child process (tortoise keeps per-model state for the first
@@ -227,7 +227,7 @@ async def child(
 
 async def serve_fake_telegram() -> None:
     """Serve the fake Telegram on a free loopback port; print its URL; run until killed."""
-    from bot.fake_telegram import FakeTelegram
+    from offline.fake_telegram import FakeTelegram
 
     fake = FakeTelegram(BENCH_BOT_TOKEN)
     async with fake.serve(HOST, 0) as url:

@@ -2,7 +2,7 @@
 
 The service runs as the Procfile runs it (`python -m bot serve`, one uvicorn worker) in a child
 process, configured only through environment variables, with Telegram replaced by
-`bot.fake_telegram` served over a loopback socket from the benchmark's own process.
+`offline.fake_telegram` served over a loopback socket from the benchmark's own process.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def start_service(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes
 
 @contextlib.asynccontextmanager
 async def fake_telegram() -> AsyncIterator[tuple[Any, str]]:
-    """A `bot.fake_telegram.FakeTelegram` on a loopback port; yields it and TELEGRAM_API_URL."""
-    from bot.fake_telegram import FakeTelegram
+    """A `offline.fake_telegram.FakeTelegram` on a loopback port; yields it and TELEGRAM_API_URL."""
+    from offline.fake_telegram import FakeTelegram
 
     fake = FakeTelegram(BENCH_BOT_TOKEN)
     async with fake.serve(HOST, 0) as url:

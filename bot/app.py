@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -32,9 +32,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.context import BotApplication, BotContext, BotData, BotServices
+from bot.daily_summary import DailySummary
 from bot.handlers.admin import admin_handlers
 from bot.handlers.common import common_handlers
 from bot.handlers.pay import last_resort_handlers, pay_conversation, standalone_handlers
+from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
@@ -61,6 +63,8 @@ PERSIST_GROUP = 99
 ALLOWED_UPDATES: tuple[str, ...] = (Update.MESSAGE, Update.CALLBACK_QUERY)
 
 CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
+#: What admins see in their menu on top of the customers' commands.
+ADMIN_COMMANDS = ("status", "pending", "recent", "reconcile", *SHOP_COMMANDS)
 #: Updates handled at once by default (see the module docstring for why it is 1).
 CONCURRENT_UPDATES = 1
 
@@ -192,11 +196,24 @@ def build_application(
         application.add_handler(conversation.sync_handler(), SYNC_GROUP)
         conversation.schedule_sweep(application)
     application.add_handler(conversation, MAIN_GROUP)
-    for handler in [*standalone_handlers(), *common_handlers(), *admin_handlers()]:
+    for handler in [
+        *standalone_handlers(),
+        *common_handlers(),
+        *admin_handlers(),
+        *shop_handlers(),
+    ]:
         application.add_handler(handler, MAIN_GROUP)
     # Last in the group: whatever no handler above took still gets an answer.
     for handler in last_resort_handlers():
         application.add_handler(handler, MAIN_GROUP)
+    if settings.admin_daily_summary_at is not None:
+        data.daily_summary = DailySummary(
+            at=settings.admin_daily_summary_at,
+            recipients=[*settings.admin_ids, *filter(None, [settings.admin_chat_id])],
+            owner=services.owner,
+            merchant=settings.merchant_name,
+        )
+        data.daily_summary.schedule(application)
     if persistence:
         application.add_handler(TypeHandler(Update, write_through), PERSIST_GROUP)
     application.add_error_handler(_on_error)
@@ -210,21 +227,28 @@ async def _gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
-async def publish_commands(bot: Bot) -> None:
+async def publish_commands(bot: Bot, admin_ids: Iterable[int] = ()) -> None:
     """Publish the command menu in both languages (Telegram shows the user's own).
+
+    Each admin's private chat gets the admin commands too (a chat's own menu replaces the
+    default one there, so it lists the customers' commands as well).
 
     Runs by itself in polling mode (post_init); a webhook host calls it after `initialize()`,
     because PTB only runs post_init from `run_polling`/`run_webhook`.
     """
     for lang in ("en", "sw"):
+        language = None if lang == "en" else lang
         commands = [BotCommand(c, t(lang, f"menu_{c}")) for c in CUSTOMER_COMMANDS]
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=None if lang == "en" else lang
-        )
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)
+        admin_menu = commands + [BotCommand(c, t(lang, f"menu_{c}")) for c in ADMIN_COMMANDS]
+        for admin in admin_ids:
+            await bot.set_my_commands(
+                admin_menu, scope=BotCommandScopeChat(admin), language_code=language
+            )
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    await publish_commands(application.bot)
+    await publish_commands(application.bot, application.bot_data.settings.admin_ids)
 
 
 async def _on_error(update: object, context: BotContext) -> None:

@@ -17,6 +17,7 @@ from bot import texts
 from config import Settings
 
 if TYPE_CHECKING:
+    from bot.daily_summary import DailySummary
     from bot.notifier import Notifier
     from payments.outbox import Outbox
     from payments.service import PaymentService
@@ -45,6 +46,8 @@ class BotData:
     services: BotServices
     settings: Settings
     notifier: Notifier
+    #: None unless ADMIN_DAILY_SUMMARY_AT is set.
+    daily_summary: DailySummary | None = None
     #: The /pay conversation, so a last-resort handler can tell which step a customer is at.
     conversation: Any = None
 

@@ -24,7 +24,7 @@ amount on instance A and whose next message lands on B would not be in the conve
   still the version this instance saw: exactly one instance times a conversation out, and a
   job on an instance the customer has since left (the conversation moved on) stays silent.
 
-Private PTB attributes used (pinned by tests/unit/bot/test_shared_conversation.py):
+Private PTB attributes used (pinned by tests/integration/bot/test_shared_conversation.py):
 `ConversationHandler._conversations` (a `TrackingDict` once persistence is initialised),
 `ConversationHandler._get_key`, and `PendingState`.
 """

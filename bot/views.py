@@ -6,7 +6,7 @@ from the conversation or from the outbox.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -157,3 +157,9 @@ def admin_line(lang: str, payment: Any) -> str:
 def _retry_after(payment: Any) -> float | None:
     value = getattr(payment, "retry_after_seconds", None)
     return float(value) if value else None
+
+
+def day_text(lang: str, day: date) -> str:
+    """A calendar day as people write it: `2 Dec 2026` (month names per language)."""
+    month = texts.MONTHS[texts.lang_or_default(lang)][day.month - 1]
+    return f"{day.day} {month} {day.year}"

@@ -7,20 +7,15 @@ Settings are read once (`load_settings()`); tests build `Settings(...)` directly
 from __future__ import annotations
 
 import ipaddress
+import re
+from datetime import time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# The Daraja sandbox's public test credentials (Daraja 3.0 docs, M-Pesa Express Simulate).
-SANDBOX_SHORTCODE = "174379"
-SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
-
-DARAJA_BASE_URLS = {
-    "sandbox": "https://sandbox.safaricom.co.ke",
-    "production": "https://api.safaricom.co.ke",
-}
+from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 
 
 class DarajaEnv(StrEnum):
@@ -58,6 +53,10 @@ class Settings(BaseSettings):
     merchant_name: str = "lipabot merchant"
     # Telegram answers bursts above ~30 messages/s with 429; stay under it. 0 = no limit.
     telegram_send_rate: float = Field(default=25.0, ge=0)
+    # A chat (a staff group, say) the bot is a member of: shop reports go there too.
+    admin_chat_id: int | None = None
+    # HH:MM, Africa/Nairobi: when the daily summary goes to the admins; unset = no summary.
+    admin_daily_summary_at: time | None = None
 
     # Daraja
     mpesa_env: DarajaEnv | None = None
@@ -102,6 +101,17 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("admin_daily_summary_at", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: object) -> object:
+        # Only HH:MM: pydantic would also take seconds, offsets or a bare number of seconds.
+        if isinstance(value, str):
+            match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value.strip())
+            if match is None:
+                raise ValueError("expected HH:MM (24-hour, Africa/Nairobi), e.g. 20:00")
+            return time(int(match[1]), int(match[2]))
+        return value
+
     @field_validator("mpesa_allowed_ips")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -133,6 +143,6 @@ class Settings(BaseSettings):
         return self.database_url.startswith(("postgres://", "asyncpg://"))
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment (and `.env` when present) once."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (and `.env` when present) once; pydantic validates `overrides`."""
+    return Settings(**overrides)

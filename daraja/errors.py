@@ -47,8 +47,16 @@ class AuthError(DarajaError):
 class InvalidRequest(DarajaError):
     """Daraja refused a field (`400.002.02 Bad Request - Invalid <Field>`)."""
 
-    def __init__(self, message: str, *, field: str | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        http_status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, http_status=http_status, code=code, request_id=request_id)
         self.field = field
 
 

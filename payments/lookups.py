@@ -1,7 +1,7 @@
 """Read-only views of payments for the bot and admins: find, lists, timeline, day summary.
 
 `PaymentService` inherits these, so callers have one object; nothing here changes a payment
-except `set_status_message`, which only remembers which Telegram message shows it.
+(`set_status_message`, in the service base, only remembers which chat message shows it).
 """
 
 from __future__ import annotations
@@ -14,14 +14,9 @@ from daraja.timestamps import NAIROBI, now_utc
 from payments.errors import InvalidPhone, PaymentNotFound
 from payments.models import Payment, PaymentEvent
 from payments.rules import normalize_phone
-from payments.states import PaymentStatus
+from payments.states import DECIDED_STATES, WAITING_STATES, PaymentStatus
 
 S = PaymentStatus
-
-#: States in which Daraja has (or may have) a prompt out for the payment.
-WAITING_STATES = frozenset({S.PUSHING, S.PENDING, S.UNKNOWN})
-#: States that count as "decided" for the success rate.
-DECIDED_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED, S.PUSH_FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +85,6 @@ class PaymentLookups:
     async def last_phone_for_user(self, user_id: int) -> str | None:
         latest = await Payment.filter(user_id=user_id).order_by("-id").first()
         return latest.phone if latest else None
-
-    async def set_status_message(self, payment_id: int, message_id: int) -> None:
-        """Remember the Telegram message the bot edits in place for this payment."""
-        await Payment.filter(id=payment_id).update(
-            status_message_id=message_id, updated_at=self.now()
-        )
 
     async def day_summary(self, day: date | None = None) -> DaySummary:
         """Counts and money for one Nairobi calendar day (today by default)."""

@@ -8,6 +8,7 @@ time Daraja reports is kept as the aware EAT instant it stands for.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -108,8 +109,8 @@ class PaymentEvent(Model):
     kind = fields.CharField(max_length=32)
     from_status = fields.CharField(max_length=16, null=True)
     to_status = fields.CharField(max_length=16, null=True)
-    detail = fields.JSONField(null=True)
-    raw_body = fields.JSONField(null=True)
+    detail: fields.JSONField[Any] = fields.JSONField(null=True)
+    raw_body: fields.JSONField[Any] = fields.JSONField(null=True)
     source = fields.CharField(max_length=16, default="service")
     created_at = fields.DatetimeField(db_index=True)
 
@@ -136,7 +137,7 @@ class Notification(Model):
     language = fields.CharField(max_length=8, default="en")
     kind = fields.CharEnumField(NotificationKind, max_length=16)
     topic = fields.CharField(max_length=32, default="")
-    detail = fields.JSONField(null=True)
+    detail: fields.JSONField[Any] = fields.JSONField(null=True)
     status = fields.CharEnumField(
         NotificationStatus, max_length=16, default=NotificationStatus.PENDING, db_index=True
     )
@@ -161,7 +162,7 @@ class StoredState(Model):
     id = fields.IntField(primary_key=True)
     namespace = fields.CharField(max_length=64)
     key = fields.CharField(max_length=255)
-    value = fields.JSONField(null=True)
+    value: fields.JSONField[Any] = fields.JSONField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -1,8 +1,11 @@
 """Which Kenyan network a mobile number belongs to: only Safaricom lines get an M-Pesa prompt.
 
-Source of the table: Google libphonenumber, `resources/carrier/en/254.txt` at commit f7e3e88
-(release 9.0.35, 2026-07-16), read with its longest-prefix rule; checked against the CA
-allocations and other lists in ../shared/C2B.md §8 (which records where they disagree):
+Source of the table: Google libphonenumber's carrier file for +254 at commit f7e3e88 (release
+9.0.35, 2026-07-16),
+https://github.com/google/libphonenumber/blob/f7e3e88/resources/carrier/en/254.txt
+read with its longest-prefix rule; checked against the Communications Authority's allocations
+and other published lists in the project's C2B research notes (section 8, "Safaricom prefixes",
+which records where the sources disagree):
 
     Safaricom  070x 071x 072x, 0740-0743 0745 0746 0748 0749, 0757-0759, 0768 0769, 079x,
                0110-0119, 014x, 018x
@@ -11,11 +14,11 @@ allocations and other lists in ../shared/C2B.md §8 (which records where they di
     others     0121 Infura, 0124 Finserve, 013x NRG Media, 0744 Homeland Media, 0747 JTL,
                0760 Mobile Pay, 0763-0766 Finserve (Equitel), 0767 Sema Mobile
 
-0749, 0112-0119, 014x and 018x are Safaricom in libphonenumber only (C2B.md marks them
-UNVERIFIED elsewhere); they are accepted, because refusing a real Safaricom customer is worse
+0749, 0112-0119, 014x and 018x are Safaricom in libphonenumber only (the notes find no other
+source for them); they are accepted, because refusing a real Safaricom customer is worse
 than a prompt Daraja refuses. A number ported into Safaricom from another network keeps its old
-prefix and is refused here (C2B.md §8.3: no source says whether M-Pesa works on one; uptake of
-number portability in Kenya is very low).
+prefix and is refused here (no source says whether M-Pesa works on one; uptake of number
+portability in Kenya is very low).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ undeliverable. A claim is a conditional update on the lease columns, so two inst
 hold the same row, and a crashed instance's rows become claimable when its lease runs out.
 
 On PostgreSQL `claim` and `mark_sent` are one statement each, in the manner of
-`payments.apply_sql` (the ORM path claims with 1 + N + 1 queries and marks sent with a
+`payments.stores.postgres` (the ORM path claims with 1 + N + 1 queries and marks sent with a
 transaction of three statements):
 
 - claim: ``WITH taken AS (UPDATE notification SET claimed_by, claimed_until WHERE id IN
@@ -30,15 +30,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from daraja.timestamps import now_utc
-from payments import apply_sql
 from payments.models import EventKind, Notification, NotificationStatus, Payment, PaymentEvent
+from payments.stores import sql as sqltext
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Outbox:
         if self.one_statement is False:
             return None
         conn: BaseDBAsyncClient = Notification._meta.db
-        return conn if apply_sql.supports(conn) else None
+        return conn if sqltext.is_postgres(conn) else None
 
     async def claim(
         self, *, owner: str, limit: int = 20, lease_seconds: float = 60
@@ -76,12 +76,13 @@ class Outbox:
         if conn is not None:
             return await _claim_sql(conn, owner=owner, limit=limit, now=now, until=until)
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        candidates = (
+        candidates = cast(
+            "list[int]",
             await Notification.filter(status=PENDING, next_attempt_at__lte=now)
             .filter(free)
             .order_by("next_attempt_at", "id")
             .limit(limit)
-            .values_list("id", flat=True)
+            .values_list("id", flat=True),
         )
         claimed: list[int] = []
         for notification_id in candidates:
@@ -124,7 +125,7 @@ class Outbox:
                 )
             )
             if done:
-                row = await Notification.get(id=notification_id).using_db(conn)
+                row = await Notification.get(id=notification_id, using_db=conn)
                 if row.payment_id is not None:
                     await PaymentEvent.create(
                         payment_id=row.payment_id,
@@ -147,7 +148,7 @@ class Outbox:
         conn = self._sql_connection()
         if conn is None:
             return await Payment.get_or_none(id=payment_id)
-        return await apply_sql.find_by_id(conn, payment_id)
+        return await sqltext.find_payment(conn, "id", payment_id)
 
     async def mark_retry(self, notification_id: int, *, delay_seconds: float, error: str) -> None:
         """Put the row back for another attempt after `delay_seconds`."""
@@ -186,13 +187,13 @@ def _columns(model: type[Any]) -> list[str]:
 async def _claim_sql(
     conn: BaseDBAsyncClient, *, owner: str, limit: int, now: datetime, until: datetime
 ) -> list[Notification]:
-    notes, payments = apply_sql.table(Notification), apply_sql.table(Payment)
+    notes, payments = sqltext.table(Notification), sqltext.table(Payment)
     payment_columns = _columns(Payment)
     # Payment columns come back as p__<column> so they cannot clash with the notification's.
     selected = ", ".join(
         ["taken.*"] + [f'p."{column}" AS "p__{column}"' for column in payment_columns]
     )
-    sql = (
+    statement = (
         f"WITH taken AS (UPDATE {notes} SET claimed_by = $1::varchar, "
         f"claimed_until = $2::timestamptz WHERE id IN ("
         f"SELECT id FROM {notes} WHERE status = $3::varchar AND next_attempt_at <= $4::timestamptz"
@@ -202,7 +203,7 @@ async def _claim_sql(
         f" SELECT {selected} FROM taken LEFT JOIN {payments} p ON p.id = taken.payment_id"
         f" ORDER BY taken.id"
     )
-    rows = await conn.execute_query_dict(sql, [owner, until, PENDING.value, now, limit])
+    rows = await conn.execute_query_dict(statement, [owner, until, PENDING.value, now, limit])
     claimed: list[Notification] = []
     for record in rows:
         row = dict(record)
@@ -218,9 +219,9 @@ async def _claim_sql(
 async def _mark_sent_sql(
     conn: BaseDBAsyncClient, notification_id: int, *, owner: str, now: datetime
 ) -> bool:
-    notes, events = apply_sql.table(Notification), apply_sql.table(PaymentEvent)
+    notes, events = sqltext.table(Notification), sqltext.table(PaymentEvent)
     # The detail object has the ORM path's keys and values (jsonb keeps no key order anyway).
-    sql = (
+    statement = (
         f"WITH done AS (UPDATE {notes} SET status = $1::varchar, sent_at = $2::timestamptz,"
         f" attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL"
         f" WHERE id = $3::int AND status = $4::varchar AND claimed_by = $5::varchar"
@@ -232,7 +233,7 @@ async def _mark_sent_sql(
         f" SELECT count(*) AS done FROM done"
     )
     rows = await conn.execute_query_dict(
-        sql,
+        statement,
         [
             NotificationStatus.SENT.value,
             now,

@@ -2,8 +2,9 @@
 
 `decide` looks only at the payment as stored and the result; it returns a `Plan` — the
 conditional update to run (WHERE and SET), the audit event, the customer's message and any
-admin alert. The service executes a plan in one transaction; when the conditional update
-matches no row (someone else moved the payment first) it re-reads and decides again.
+admin alert. `Plan.move` turns it into a `payments.moves.Move`, which the service performs;
+when the conditional update matches no row (someone else moved the payment first) it re-reads
+and decides again.
 
 The rules, in words:
 
@@ -19,13 +20,14 @@ The rules, in words:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from daraja.types import Outcome, StkResult
 from payments.models import EventKind, NotificationKind
+from payments.moves import Move
 from payments.states import RECONCILABLE_STATES, PaymentStatus
 
 if TYPE_CHECKING:
@@ -81,12 +83,41 @@ class Plan:
 
     kind: ApplyKind
     event: str
-    expect: dict[str, Any]  # WHERE conditions beyond the id
-    changes: dict[str, Any]  # SET; empty means no update, only the event
+    from_status: PaymentStatus  # the status decided from (the update's WHERE checks it)
+    expect: dict[str, Any]  # WHERE conditions beyond the row and its status
+    changes: dict[str, Any]  # SET beyond the status; empty with no to_status: only the event
     to_status: PaymentStatus | None = None
     notify: NotificationKind | None = None
     alert: str | None = None  # admin alert topic
     alert_detail: dict[str, Any] | None = None
+
+    def move(
+        self,
+        result: StkResult,
+        *,
+        at: datetime,
+        payment: Payment | None = None,
+        alert_chat_ids: tuple[int, ...] = (),
+    ) -> Move:
+        """The move that carries out this plan: for `payment` as read, or (None) for the row
+        with the result's CheckoutRequestID."""
+        return Move(
+            event=self.event,
+            from_status=self.from_status,
+            to_status=self.to_status,
+            payment=payment,
+            checkout_request_id=None if payment is not None else result.checkout_request_id,
+            expect=self.expect,
+            changes=self.changes,
+            at=at,
+            detail=event_detail(result, self),
+            raw=result.raw,
+            source=result.source,
+            notify=self.notify,
+            alert=self.alert,
+            alert_detail=self.alert_detail,
+            alert_chat_ids=alert_chat_ids if self.alert is not None else (),
+        )
 
 
 OUTCOME_STATUS: dict[Outcome, PaymentStatus] = {
@@ -116,7 +147,7 @@ def decide(facts: PaymentFacts, result: StkResult, *, receipt_taken: bool, now: 
             return _success(facts, result, NotificationKind.PAID, receipt_taken, now)
         target = OUTCOME_STATUS.get(outcome)
         if target is None:
-            return Plan(ApplyKind.NOT_FINAL, result.source, {}, {})
+            return Plan(ApplyKind.NOT_FINAL, result.source, facts.status, {}, {})
         return _move(facts, result, target, STATUS_NOTICE[target], now)
     if facts.status is S.EXPIRED:
         return _after_expiry(facts, result, receipt_taken, now)
@@ -127,6 +158,7 @@ def decide(facts: PaymentFacts, result: StkResult, *, receipt_taken: bool, now: 
         return Plan(
             ApplyKind.CONFLICT,
             EventKind.CONFLICT,
+            facts.status,
             {},
             {},
             alert="paid_after_final",
@@ -145,7 +177,8 @@ def _after_expiry(
         return Plan(
             ApplyKind.LATE_RESULT,
             EventKind.LATE_RESULT,
-            {"status": S.EXPIRED, "result_code__isnull": True},
+            S.EXPIRED,
+            {"result_code__isnull": True},
             result_fields(result),
         )
     return _repeat_or_conflict(facts, result)
@@ -162,14 +195,14 @@ def _move(
     changes = {
         **result_fields(result),
         **(extra or {}),
-        "status": target,
         "completed_at": now,
         "next_check_at": None,
     }
     return Plan(
         ApplyKind.APPLIED,
         result.source,
-        {"status": facts.status, "flagged_reason__isnull": True},
+        facts.status,
+        {"flagged_reason__isnull": True},
         changes,
         to_status=target,
         notify=notify,
@@ -203,7 +236,8 @@ def _flag(facts: PaymentFacts, result: StkResult, reason: str, *, store_receipt:
     return Plan(
         ApplyKind(reason),
         EventKind(reason),
-        {"status": facts.status, "flagged_reason__isnull": True},
+        facts.status,
+        {"flagged_reason__isnull": True},
         changes,
         alert=reason,
         alert_detail=_alert_detail(result, facts),
@@ -212,11 +246,12 @@ def _flag(facts: PaymentFacts, result: StkResult, reason: str, *, store_receipt:
 
 def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> Plan:
     if not result.receipt or result.receipt == facts.receipt:
-        return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, {}, {})
+        return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, facts.status, {}, {})
     if facts.receipt is not None:
         return Plan(
             ApplyKind.CONFLICT,
             EventKind.CONFLICT,
+            facts.status,
             {},
             {},
             alert="second_receipt",
@@ -227,7 +262,8 @@ def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> 
         return Plan(
             ApplyKind.RECEIPT_CONFLICT,
             EventKind.RECEIPT_CONFLICT,
-            {"status": S.PAID, "flagged_reason__isnull": True},
+            S.PAID,
+            {"flagged_reason__isnull": True},
             {"flagged_reason": "receipt_conflict"},
             alert="receipt_conflict",
             alert_detail=_alert_detail(result, facts),
@@ -240,7 +276,8 @@ def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> 
     return Plan(
         ApplyKind.DETAILS,
         EventKind.DETAILS,
-        {"status": S.PAID, "receipt__isnull": True},
+        S.PAID,
+        {"receipt__isnull": True},
         changes,
         alert=alert,
         alert_detail=_alert_detail(result, facts),
@@ -249,8 +286,23 @@ def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> 
 
 def _repeat_or_conflict(facts: PaymentFacts, result: StkResult) -> Plan:
     if facts.result_code == result.result_code:
-        return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, {}, {})
-    return Plan(ApplyKind.CONFLICT, EventKind.CONFLICT, {}, {})
+        return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, facts.status, {}, {})
+    return Plan(ApplyKind.CONFLICT, EventKind.CONFLICT, facts.status, {}, {})
+
+
+def assumed_move(result: StkResult, now: datetime) -> Move | None:
+    """The move for `result` decided as if its payment were pending, unflagged and asking for
+    the result's amount — the common case, written without reading the row first: the move's
+    conditions check exactly those assumptions. None when that decision moves nothing or
+    alerts the admins (those are decided from the stored row)."""
+    facts = PaymentFacts(status=S.PENDING, amount=result.amount or 0)
+    plan = decide(facts, result, receipt_taken=False, now=now)
+    if plan.kind is not ApplyKind.APPLIED or plan.alert is not None:
+        return None
+    move = plan.move(result, at=now)
+    if result.amount is not None:
+        move = replace(move, expect={**move.expect, "amount": result.amount})
+    return move
 
 
 def result_fields(result: StkResult) -> dict[str, Any]:

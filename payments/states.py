@@ -1,4 +1,16 @@
-"""Payment states and the only moves allowed between them, in one table."""
+"""Payment states, the one table of moves allowed between them, and the named sets of states.
+
+Every status change in the product is a `payments.moves.Move`, and `payments.moves.perform`
+checks it here before a store writes it: a move the table does not allow raises
+`InvalidTransition` and nothing is written.
+
+    created ──> pushing ──> pending ──> paid | failed | cancelled | expired
+       │           ├──────> unknown ──> paid | failed | cancelled | expired
+       │           └──────> push_failed
+       └──> cancelled                   expired ──> paid (money moved after we gave up)
+
+A failure reported after our own expiry is recorded on the row but keeps it `expired`.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +37,8 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
     # The push may have reached Daraja, or the answer came late: a callback or query settles it.
     S.UNKNOWN: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
-    S.EXPIRED: frozenset({S.PAID, S.FAILED}),
+    # Only a success can follow an expiry: money moved after we stopped waiting.
+    S.EXPIRED: frozenset({S.PAID}),
     S.PAID: frozenset(),
     S.FAILED: frozenset(),
     S.CANCELLED: frozenset(),
@@ -34,9 +47,14 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 
 #: States in which a payment still waits for M-Pesa's word (a customer may not start another).
 OPEN_STATES = frozenset({S.CREATED, S.PUSHING, S.PENDING, S.UNKNOWN})
-#: States the reconciler asks Daraja about.
+#: States in which Daraja has (or may have) a prompt out for the payment.
+WAITING_STATES = frozenset({S.PUSHING, S.PENDING, S.UNKNOWN})
+#: States the reconciler asks Daraja about (and expires when nothing final arrives).
 RECONCILABLE_STATES = frozenset({S.PENDING, S.UNKNOWN})
+#: States no move leaves.
 FINAL_STATES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+#: States that count as "decided" for the success rate.
+DECIDED_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED, S.PUSH_FAILED})
 
 
 class InvalidTransition(Exception):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a virtualenv with the project and its test extra, then runs lint and the whole test suite.
+# Sets up a virtualenv with the project and its test extra, then runs lint, the type checker
+# (mypy, on the packages pyproject.toml lists) and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -7,4 +8,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -17,8 +17,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from telegram.request import BaseRequest
 
-from bot.logging_setup import RedactingFilter
 from config import Settings
+from config.logging import RedactingFilter
 from webhooks import callbacks, gc_tuning, health, telegram
 from webhooks.access_log import AccessLogMiddleware
 from webhooks.security import ForwardedMiddleware, IpAllowlist, TrustedProxies

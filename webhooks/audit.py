@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from daraja.timestamps import now_utc
-from payments.models import PaymentEvent
+from payments.stores import Store
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,12 @@ MAX_TEXT_KEPT = 2048
 
 
 async def store_rejected_callback(
-    reason: str, *, parsed: Any = None, raw: bytes | None = None, size: int | None = None
+    store: Store,
+    reason: str,
+    *,
+    parsed: Any = None,
+    raw: bytes | None = None,
+    size: int | None = None,
 ) -> None:
     """Record a refused callback; a storage failure is logged, never raised to the route."""
     detail: dict[str, Any] = {"reason": reason}
@@ -33,14 +38,14 @@ async def store_rejected_callback(
         detail["text"] = raw[:MAX_TEXT_KEPT].decode("utf-8", errors="replace")
     checkout_id = _checkout_id(parsed)
     try:
-        await PaymentEvent.create(
-            payment=None,
-            checkout_request_id=checkout_id,
-            kind=REJECTED_KIND,
+        await store.record(
+            None,
+            REJECTED_KIND,
+            at=now_utc(),
             detail=detail,
-            raw_body=parsed if isinstance(parsed, dict | list) else None,
+            raw=parsed if isinstance(parsed, dict | list) else None,
             source="callback",
-            created_at=now_utc(),
+            checkout_request_id=checkout_id,
         )
     except Exception:  # the answer to Daraja must not depend on the audit write
         log.warning("could not store a rejected callback (%s)", reason, exc_info=True)

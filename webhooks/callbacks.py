@@ -23,6 +23,7 @@ from daraja.errors import CallbackError
 from daraja.masking import mask_checkout_id
 from daraja.types import StkResult
 from payments.rules import mask_phone
+from payments.stores import Store
 from webhooks.audit import store_rejected_callback
 from webhooks.body import MAX_CALLBACK_BYTES, BadBody, read_json
 from webhooks.security import IpAllowlist, secrets_match
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 # Encoded once, as JSONResponse would encode it: the answer to every valid callback.
 _ACCEPTED_BODY = JSONResponse(ACCEPTED).body
+
+
+def _store(runtime: Runtime) -> Store:
+    assert runtime.service is not None
+    return runtime.service.store
 
 
 def _refuse(runtime: Runtime, status: int, reason: str) -> JSONResponse:
@@ -57,14 +63,14 @@ async def stk_callback(request: Request) -> Response:
         body = await read_json(request, max_bytes=MAX_CALLBACK_BYTES)
     except BadBody as exc:
         log.warning("callback from %s refused: %s", client, exc.reason)
-        await store_rejected_callback(exc.reason, raw=exc.raw)
+        await store_rejected_callback(_store(runtime), exc.reason, raw=exc.raw)
         return _refuse(runtime, exc.status, exc.reason)
     try:
         result = parse_stk_callback(body)
     except CallbackError as exc:
         reason = f"malformed callback: {exc}"
         log.warning("callback from %s refused: %s", client, reason)
-        await store_rejected_callback(reason, parsed=body)
+        await store_rejected_callback(_store(runtime), reason, parsed=body)
         runtime.metrics.callbacks_rejected.labels(reason="malformed callback").inc()
         return JSONResponse({"ResultCode": 1, "ResultDesc": reason}, status_code=400)
     return await _apply(runtime, result, client)

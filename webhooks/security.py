@@ -94,10 +94,6 @@ class IpAllowlist:
     def __init__(self, items: Sequence[str]) -> None:
         self.networks = parse_networks(items)
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self.networks)
-
     def allows(self, address: str | None) -> bool:
         if not self.networks:
             return True

@@ -24,16 +24,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import httpx
+from telegram.error import TelegramError
 from telegram.request import BaseRequest
 
-from bot.app import ALLOWED_UPDATES, build_application
-from bot.context import BotServices
+from bot.app import ALLOWED_UPDATES, build_application, publish_commands
+from bot.context import BotServices, notifier_of
 from config import Settings
 from config.settings import DarajaEnv
 from daraja.client import DarajaClient
 from daraja.config import DarajaConfig
 from daraja.emulator import create_emulator_app
 from payments import db
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.reconciler import Reconciler, default_owner
 from payments.rules import PaymentRules
@@ -125,7 +127,7 @@ class Runtime:
     @property
     def notifier(self) -> Notifier:
         assert self.application is not None
-        return self.application.bot_data.notifier
+        return notifier_of(self.application)
 
     async def start(
         self,
@@ -185,7 +187,7 @@ class Runtime:
         config = DarajaConfig.from_settings(settings, emulator_base_url=emulator_url)
         self.daraja = DarajaClient(config, self.http)
         self.service = PaymentService(
-            self.daraja,
+            DarajaGateway(self.daraja),
             rules=PaymentRules.from_settings(settings),
             callback_url=callback_url(settings, self.callback_token),
             account_reference=settings.mpesa_account_reference,
@@ -247,6 +249,17 @@ class Runtime:
                 allowed_updates=list(ALLOWED_UPDATES),
             )
             log.info("Telegram webhook registered at %s", telegram_webhook_url(self.settings))
+        if self.telegram_mode == "polling" or register_webhook:
+            # PTB runs post_init (which publishes them) only from run_polling/run_webhook.
+            await self._publish_commands()
+
+    async def _publish_commands(self) -> None:
+        """The command menus; a refusal costs the menu, never the service."""
+        assert self.application is not None
+        try:
+            await publish_commands(self.application.bot, self.settings.admin_ids)
+        except TelegramError as exc:
+            log.warning("could not publish the command menus: %s", exc)
 
     async def _stop_workers(self) -> None:
         self._stop.set()
@@ -291,8 +304,3 @@ def build_runtime(
         emulator_callback_http=callback_http,
         telegram_mode=telegram_mode,
     )
-
-
-def extra_secrets(runtime: Runtime) -> list[str]:
-    """Secrets made up at start-up that the log filter must hide too."""
-    return [runtime.callback_token]

@@ -16,7 +16,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     lang = context.lang(update)
     text = t(lang, "help", merchant=context.settings.merchant_name)
     if context.is_admin(update):
-        text += "\n\n" + t(lang, "help_admin")
+        text += "\n\n" + t(lang, "help_admin") + "\n\n" + t(lang, "help_shop")
     await _reply(update, text)
 
 

@@ -9,7 +9,6 @@ stale button or a second instance can never push twice.
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts, views
+from bot import deep_links, texts, views
 from bot.context import PRIVATE, BotContext
 from bot.shared_conversation import SharedConversationHandler
 from bot.texts import has, money, t
@@ -59,8 +58,6 @@ AMOUNT, PHONE, CONFIRM = range(3)
 END = ConversationHandler.END
 CONVERSATION_NAME = "pay"
 
-# Deep links: t.me/<bot>?start=pay-500 or pay-500-INV042 (Telegram allows [A-Za-z0-9_-] only).
-_DEEP_LINK = re.compile(r"^pay-(\d{1,7})(?:-([A-Za-z0-9_]{1,12}))?$")
 _DRAFT = "draft"
 # Statuses whose payment is already on its way: a new /pay must wait for it.
 _BUSY = frozenset({PaymentStatus.PUSHING, PaymentStatus.PENDING, PaymentStatus.UNKNOWN})
@@ -70,19 +67,21 @@ _BUSY = frozenset({PaymentStatus.PUSHING, PaymentStatus.PENDING, PaymentStatus.U
 
 
 async def start(update: Update, context: BotContext) -> int:
-    """/start, with an optional `pay-<amount>[-<reference>]` deep-link payload."""
+    """/start, with an optional `pay[-<amount>[-<reference>]]` payload (`bot.deep_links`)."""
     lang = context.lang(update)
     user = update.effective_user
     name = user.first_name if user else ""
     await _reply(update, t(lang, "welcome", name=name, merchant=context.settings.merchant_name))
     if not context.args:
         return END
-    match = _DEEP_LINK.match(context.args[0])
-    amount = _checked_amount(match.group(1), context) if match else None
+    link = deep_links.parse(context.args[0])
+    if link is not None and link.amount is None:
+        return await _begin(update, context, amount=None, reference=None)  # customer types it
+    amount = _checked_amount(link.amount, context) if link and link.amount else None
     if amount is None:
         await _reply(update, t(lang, "welcome_bad_link"))
         return END
-    reference = match.group(2) if match else None
+    reference = link.reference if link else None
     return await _begin(update, context, amount=amount, reference=reference)
 
 

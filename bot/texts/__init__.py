@@ -24,7 +24,8 @@ _PUSH_KEYS = {
     "push:invalid_phone": "push_invalid_phone",
     "push:unavailable": "push_unavailable",
 }
-# Fallback waits (seconds) when the service did not record one; Daraja's own advice (DARAJA.md §7).
+# Fallback waits (seconds) when the service did not record one: a minute for a locked phone is
+# Daraja's advice, 30 s for throttling is ours (docs/DARAJA.md §8).
 _PUSH_DEFAULT_WAIT = {"push:subscriber_locked": 60, "push:rate_limited": 30}
 
 

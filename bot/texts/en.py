@@ -330,4 +330,94 @@ TEXTS: dict[str, str] = {
     "admin_detail_code": "code {code}",
     "admin_detail_receipt": "receipt {receipt}",
     "admin_detail_by": "by {who}",
+    # --- the shop: /link, /export, /find, /report, daily summary ---
+    "help_shop": (
+        "For the shop: /link [amount] [reference] for a payment QR code, /export [range] for a "
+        "CSV of payments, /find <receipt, reference or phone digits>, /report [7d or 30d] for a "
+        "chart."
+    ),
+    "menu_status": "Today's payments, or one payment",
+    "menu_pending": "Payments waiting for M-Pesa",
+    "menu_recent": "The latest payments",
+    "menu_reconcile": "Ask M-Pesa about a payment",
+    "menu_link": "Payment link and QR code",
+    "menu_export": "Payments as a CSV file",
+    "menu_find": "Find payments",
+    "menu_report": "Chart of takings",
+    "link_caption": (
+        "Payment link for {merchant}, {amount}{reference}:\n{link}\n\n"
+        "Print the code or share the link: the customer scans it, taps Start and confirms "
+        "their number."
+    ),
+    "link_caption_any": (
+        "Payment link for {merchant}; the customer types the amount:\n{link}\n\n"
+        "Print the code or share the link: the customer scans it, taps Start and enters the "
+        "amount."
+    ),
+    "link_reference": ", reference {reference}",
+    "link_image_amount": "Pay {amount}",
+    "link_image_reference": "Pay {amount} · {reference}",
+    "link_image_any": "Pay with M-Pesa",
+    "link_bad_amount": (
+        "{text} is not an amount I can put in a link: use whole shillings from {minimum} to "
+        "{maximum}, e.g. /link 500 or /link 500 INV042. /link alone makes a link where the "
+        "customer types the amount."
+    ),
+    "link_bad_reference": (
+        "The reference {reference} cannot go in a link: use up to 12 letters, digits or _ "
+        "(no spaces or dashes), e.g. /link 500 INV042."
+    ),
+    "range_bad_format": (
+        'I can\'t read "{text}" as dates. Use today, yesterday, 7d, 30d, one day like '
+        "2026-12-01, or two days like 2026-11-01..2026-11-30."
+    ),
+    "range_bad_order": (
+        "The range {text} ends before it starts: put the earlier day first, e.g. "
+        "2026-11-01..2026-11-30."
+    ),
+    "range_bad_too_long": "That range is longer than {days} days: ask for it in parts.",
+    "export_empty": "No payments from {first} to {last} (Nairobi time): nothing to export.",
+    "export_caption": "Payments from {first} to {last} (Nairobi time): {rows} rows.",
+    "export_columns": (
+        "created (Nairobi)|completed (Nairobi)|amount|paid amount|status|result code|reason|"
+        "receipt|reference|phone|Telegram user id"
+    ),
+    "find_usage": (
+        "Usage: /find <M-Pesa receipt, reference or phone>; for a phone the last 3 or more "
+        "digits are enough, e.g. /find TBF34EVY55, /find INV042 or /find 678."
+    ),
+    "find_none": "No payment matches {search}.",
+    "find_header": "Payments matching {search}: {total}",
+    "find_more": "Showing the newest {shown} of {total}: search for something longer for the rest.",
+    "report_usage": "Usage: /report 7d or /report 30d (7d when you give nothing).",
+    "report_title": "{merchant}: {first} to {last}",
+    "report_axis_takings": "Takings (KES)",
+    "report_axis_rate": "Success rate",
+    "report_totals": (
+        "{first} to {last} (Nairobi time)\n"
+        "Takings: {takings} from {paid} paid payments\n"
+        "Payments: {count}, success rate {rate}\n"
+        "Daily average: {average}\n"
+        "Best day: {best_day}, {best}"
+    ),
+    "summary": (
+        "📊 {merchant}, {day} up to {time}\n"
+        "Takings: {takings} from {paid} paid payments\n"
+        "Payments: {count}, success rate {rate}\n"
+        "{failures}\n"
+        "Flagged for review: {flagged} · Unmatched callbacks: {unmatched}\n\n"
+        "Same day last week ({last_day}, up to {time}): {last_takings} from {last_paid} paid, "
+        "{last_count} payments, success rate {last_rate}.{change}"
+    ),
+    "summary_up": " Takings are up {percent}.",
+    "summary_down": " Takings are down {percent}.",
+    "summary_same": " Takings are the same.",
+    "summary_no_failures": "Failures: none",
+    "summary_failures": "Failures:",
+    "summary_failure_line": "• {status} ({code}): {n}",
+    "summary_no_code": "no code",
+    "export_too_big": (
+        "That file would be {mb} MB, more than Telegram lets a bot send (50 MB): ask for a "
+        "shorter range."
+    ),
 }

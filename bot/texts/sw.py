@@ -340,4 +340,99 @@ TEXTS: dict[str, str] = {
     "admin_detail_code": "msimbo {code}",
     "admin_detail_receipt": "risiti {receipt}",
     "admin_detail_by": "na {who}",
+    # --- the shop: /link, /export, /find, /report, daily summary ---
+    "help_shop": (
+        "Kwa duka: /link [kiasi] [kumbukumbu] kwa msimbo wa QR wa malipo, /export [kipindi] kwa "
+        "faili ya CSV ya malipo, /find <risiti, kumbukumbu au tarakimu za simu>, "
+        "/report [7d au 30d] kwa chati."
+    ),
+    "menu_status": "Malipo ya leo, au malipo moja",
+    "menu_pending": "Malipo yanayosubiri M-Pesa",
+    "menu_recent": "Malipo ya karibuni",
+    "menu_reconcile": "Uliza M-Pesa kuhusu malipo",
+    "menu_link": "Kiungo na msimbo wa QR wa malipo",
+    "menu_export": "Malipo kama faili ya CSV",
+    "menu_find": "Tafuta malipo",
+    "menu_report": "Chati ya mapato",
+    "link_caption": (
+        "Kiungo cha kulipa {merchant}, {amount}{reference}:\n{link}\n\n"
+        "Chapisha msimbo au tuma kiungo: mteja anaupiga picha, anabonyeza Start na kuthibitisha "
+        "namba yake."
+    ),
+    "link_caption_any": (
+        "Kiungo cha kulipa {merchant}; mteja ataandika kiasi mwenyewe:\n{link}\n\n"
+        "Chapisha msimbo au tuma kiungo: mteja anaupiga picha, anabonyeza Start na kuandika "
+        "kiasi."
+    ),
+    "link_reference": ", kumbukumbu {reference}",
+    "link_image_amount": "Lipa {amount}",
+    "link_image_reference": "Lipa {amount} · {reference}",
+    "link_image_any": "Lipa kwa M-Pesa",
+    "link_bad_amount": (
+        "{text} si kiasi ninachoweza kuweka kwenye kiungo: tumia shilingi kamili kuanzia "
+        "{minimum} hadi {maximum}, kwa mfano /link 500 au /link 500 INV042. /link peke yake "
+        "hutengeneza kiungo ambapo mteja anaandika kiasi."
+    ),
+    "link_bad_reference": (
+        "Kumbukumbu {reference} haiwezi kuwekwa kwenye kiungo: tumia hadi herufi 12, tarakimu "
+        "au _ (bila nafasi wala vistari), kwa mfano /link 500 INV042."
+    ),
+    "range_bad_format": (
+        'Sielewi "{text}" kama tarehe. Tumia leo, jana, 7d, 30d, siku moja kama 2026-12-01, '
+        "au siku mbili kama 2026-11-01..2026-11-30."
+    ),
+    "range_bad_order": (
+        "Kipindi {text} kinaisha kabla ya kuanza: weka siku ya mapema kwanza, kwa mfano "
+        "2026-11-01..2026-11-30."
+    ),
+    "range_bad_too_long": "Kipindi hicho ni zaidi ya siku {days}: kiombe kwa sehemu.",
+    "export_empty": (
+        "Hakuna malipo kuanzia {first} hadi {last} (saa za Nairobi): hakuna cha kutoa."
+    ),
+    "export_caption": "Malipo kuanzia {first} hadi {last} (saa za Nairobi): safu {rows}.",
+    "export_columns": (
+        "yalianzishwa (Nairobi)|yalikamilika (Nairobi)|kiasi|kiasi kilicholipwa|hali|"
+        "namba ya jibu|sababu|risiti|kumbukumbu|simu|namba ya Telegram"
+    ),
+    "find_usage": (
+        "Matumizi: /find <risiti ya M-Pesa, kumbukumbu au simu>; kwa simu tarakimu 3 au zaidi "
+        "za mwisho zinatosha, kwa mfano /find TBF34EVY55, /find INV042 au /find 678."
+    ),
+    "find_none": "Hakuna malipo yanayolingana na {search}.",
+    "find_header": "Malipo yanayolingana na {search}: {total}",
+    "find_more": (
+        "Ninaonyesha {shown} ya karibuni kati ya {total}: tafuta kwa maneno marefu zaidi "
+        "kuona mengine."
+    ),
+    "report_usage": "Matumizi: /report 7d au /report 30d (7d usipoandika kitu).",
+    "report_title": "{merchant}: {first} hadi {last}",
+    "report_axis_takings": "Mapato (KES)",
+    "report_axis_rate": "Kiwango cha mafanikio",
+    "report_totals": (
+        "{first} hadi {last} (saa za Nairobi)\n"
+        "Mapato: {takings} kutoka malipo {paid} yaliyolipwa\n"
+        "Malipo: {count}, kiwango cha mafanikio {rate}\n"
+        "Wastani kwa siku: {average}\n"
+        "Siku bora: {best_day}, {best}"
+    ),
+    "summary": (
+        "📊 {merchant}, {day} hadi {time}\n"
+        "Mapato: {takings} kutoka malipo {paid} yaliyolipwa\n"
+        "Malipo: {count}, kiwango cha mafanikio {rate}\n"
+        "{failures}\n"
+        "Yaliyowekwa alama kukaguliwa: {flagged} · Majibu ya M-Pesa yasiyolingana: {unmatched}\n\n"
+        "Siku kama hii wiki iliyopita ({last_day}, hadi {time}): {last_takings} kutoka malipo "
+        "{last_paid} yaliyolipwa, malipo {last_count}, kiwango cha mafanikio {last_rate}.{change}"
+    ),
+    "summary_up": " Mapato yamepanda kwa {percent}.",
+    "summary_down": " Mapato yameshuka kwa {percent}.",
+    "summary_same": " Mapato ni yale yale.",
+    "summary_no_failures": "Yasiyofanikiwa: hakuna",
+    "summary_failures": "Yasiyofanikiwa:",
+    "summary_failure_line": "• {status} (namba {code}): {n}",
+    "summary_no_code": "bila namba",
+    "export_too_big": (
+        "Faili hiyo ingekuwa MB {mb}, zaidi ya Telegram inavyoruhusu bot kutuma (MB 50): omba "
+        "kipindi kifupi zaidi."
+    ),
 }

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from config.settings import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from daraja.emulator.control import control_routes
 from daraja.emulator.ids import merchant_request_id
 from daraja.emulator.routes import daraja_routes
@@ -26,7 +26,7 @@ _HTTP_FAULTS = {
 
 
 async def _http_fault(request: Request, exc: Exception) -> Response:
-    # Daraja answers unknown paths and wrong methods with its own error body (DARAJA.md §3.4).
+    # Daraja answers unknown paths and wrong methods with its own error body (docs/DARAJA.md §3.5).
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     code, message = _HTTP_FAULTS.get(status, ("500.003.1001", "Internal Server Error"))
     body = {"requestId": merchant_request_id(), "errorCode": code, "errorMessage": message}

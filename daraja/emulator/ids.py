@@ -1,4 +1,4 @@
-"""Identifiers in the formats production Daraja uses today (DARAJA.md §3.3, §5.1).
+"""Identifiers in the formats production Daraja uses today (docs/DARAJA.md §3.4).
 
 MerchantRequestID `f0b7-410a-bdf6-a93f3f87e2b231952143`, CheckoutRequestID
 `ws_CO_<DDMMYYYYHHmmssSSS EAT><MSISDN>`, receipts `<year><month><day>` + 7 characters.
@@ -7,17 +7,12 @@ MerchantRequestID `f0b7-410a-bdf6-a93f3f87e2b231952143`, CheckoutRequestID
 from __future__ import annotations
 
 import itertools
-import re
 import secrets
 import string
 import uuid
 from datetime import datetime
 
 from daraja.timestamps import NAIROBI
-
-MERCHANT_REQUEST_ID_RE = re.compile(r"^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d+$")
-CHECKOUT_REQUEST_ID_RE = re.compile(r"^ws_CO_(\d{2})(\d{2})(\d{4})(\d{6})(\d{3})(254[17]\d{8})$")
-RECEIPT_RE = re.compile(r"^[A-Z][A-L][1-9A-V][0-9A-Z]{7}$")
 
 _DAY_CHARS = "123456789ABCDEFGHIJKLMNOPQRSTUV"  # 1..9, then A=10 … V=31
 _RECEIPT_TAIL = string.ascii_uppercase + string.digits
@@ -46,12 +41,3 @@ def receipt_number(transaction_date: datetime) -> str:
     day = _DAY_CHARS[local.day - 1]
     tail = "".join(secrets.choice(_RECEIPT_TAIL) for _ in range(7))
     return f"{year}{month}{day}{tail}"
-
-
-def receipt_date(receipt: str) -> tuple[int, int, int]:
-    """(year, month, day) encoded in a receipt's first three characters."""
-    return (
-        ord(receipt[0]) - ord("A") + 2006,
-        ord(receipt[1]) - ord("A") + 1,
-        _DAY_CHARS.index(receipt[2]) + 1,
-    )

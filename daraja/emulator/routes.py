@@ -1,4 +1,4 @@
-"""The Daraja endpoints the emulator serves: OAuth, STK push and STK query (DARAJA.md §2-§4)."""
+"""The Daraja endpoints the emulator serves: OAuth, STK push, STK query (docs/DARAJA.md §2-§4)."""
 
 from __future__ import annotations
 
@@ -62,11 +62,11 @@ async def oauth(request: Request) -> JSONResponse:
         key, secret = _basic_credentials(request.headers.get("authorization"))
         token = emulator.issue_token(key, secret)
         if token is None:
-            # Real Daraja's wrong-key body was never captured (DARAJA.md §2); this is our choice.
+            # Real Daraja's wrong-key body was never captured (docs/DARAJA.md §2): our choice.
             raise DarajaFault(400, "400.008.01", "Invalid Authentication passed")
     except DarajaFault as fault:
         return fault_response(fault)
-    # Real responses send expires_in as a string (DARAJA.md §2, §9.1).
+    # Real responses send expires_in as a string (docs/DARAJA.md §2, §9).
     return JSONResponse({"access_token": token, "expires_in": "3599"})
 
 

@@ -1,7 +1,7 @@
 """The emulator's outcome table: which result a push gets, chosen like test card numbers.
 
 The last four digits of the prompted phone pick the outcome; every other number succeeds.
-Descriptions are the wording real callbacks carry (DARAJA.md §5.2), not the docs' wording.
+Descriptions are the wording real callbacks carry (docs/DARAJA.md §6), not the docs' wording.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Scenario:
         return self.code == "0"
 
 
-#: ResultDesc per ResultCode, as seen in real callbacks (DARAJA.md §5.2).
+#: ResultDesc per ResultCode, as seen in real callbacks (docs/DARAJA.md §6).
 RESULT_DESCRIPTIONS: dict[str, str] = {
     "0": "The service request is processed successfully.",
     "1": "The balance is insufficient for the transaction.",
@@ -61,7 +61,7 @@ SCENARIOS: dict[str, Scenario] = {
     "1025": scenario_for_code("1025"),  # prompt could not be sent
 }
 
-#: Real prompts longer than this fail asynchronously with 1025 (DARAJA.md §3.1, §7).
+#: Real prompts longer than this fail asynchronously with 1025 (docs/DARAJA.md §8).
 MAX_PROMPT_CHARS = 182
 
 

@@ -252,7 +252,7 @@ class Emulator:
     def set_callback_style(
         self, *, amount: AmountStyle = "integer", balance: BalanceStyle = "valueless"
     ) -> None:
-        """Shape success callbacks like other eras of real traffic (DARAJA.md §5.1, §9).
+        """Shape success callbacks like other eras of real traffic (docs/DARAJA.md §5.2, §9).
 
         `amount`: "integer" (`10`, current) or "decimal" (`10.00`, before April 2025).
         `balance`: "valueless" (`{"Name":"Balance"}`, most common), "absent", or "zero".
@@ -417,7 +417,7 @@ class Emulator:
             del self._locks[request.phone]
 
     def callback_body(self, request: StkRequest) -> dict[str, Any]:
-        """The callback Daraja would POST for a completed request (DARAJA.md §5.1)."""
+        """The callback Daraja would POST for a completed request (docs/DARAJA.md §5.1)."""
         if not request.scenario.is_success:
             return self._failure_body(
                 request.merchant_request_id, request.checkout_request_id, request.scenario

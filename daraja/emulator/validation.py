@@ -1,7 +1,7 @@
 """Checks the emulator applies to STK push and query bodies, with Daraja's exact error codes.
 
 Each failed check raises `DarajaFault`, which the routes turn into Daraja's error body
-`{"requestId", "errorCode", "errorMessage"}` with the matching HTTP status (DARAJA.md §3.4).
+`{"requestId", "errorCode", "errorMessage"}` with the matching HTTP status (docs/DARAJA.md §3.5).
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def check_push(
     phone = _msisdn(body.get("PhoneNumber"), "PhoneNumber")
     callback_url = _callback_url(body.get("CallBackURL"))
     reference = body.get("AccountReference")
-    # Production accepts references over the documented 12 characters (DARAJA.md §3.1).
+    # Production accepts references over the documented 12 characters (docs/DARAJA.md §3.1, §9).
     if not isinstance(reference, str) or not reference.strip():
         raise invalid("AccountReference")
     description = body.get("TransactionDesc")

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from bot import texts
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN
 
 pytestmark = pytest.mark.slow

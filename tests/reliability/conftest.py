@@ -1,4 +1,4 @@
-"""Fixtures for the reliability suite (see `harness.py`) and the figures printed after the run.
+"""Fixtures for the reliability suite (tests/support/harness.py) and the figures printed after it.
 
 * `clock`: the hand-moved `Clock` every instance reads;
 * `watch`: the `QueryWatch` all instances' Daraja traffic passes through;
@@ -11,34 +11,33 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeTelegram
 from daraja.emulator import Emulator
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import (
+from offline.fake_telegram import FakeTelegram
+from tests.support.clock import Clock
+from tests.support.daraja import make_emulator_app
+from tests.support.db import TestDatabase
+from tests.support.figures import FIGURES
+from tests.support.harness import (
     CallbackFanOut,
-    Clock,
     Instance,
+    Launch,
     QueryWatch,
     TelegramSeam,
     reliability_settings,
     start_instance,
 )
-from tests.support.daraja import make_emulator_app
-from tests.support.db import TestDatabase
-
-Launch = Callable[..., Awaitable[Instance]]
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock.from_real_now()  # Daraja timestamps are checked against the real time
 
 
 @pytest.fixture

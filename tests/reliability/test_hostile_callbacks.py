@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.fake_telegram import FakeUser
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationKind, Payment
 from payments.states import PaymentStatus
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import (
+from tests.support.figures import FIGURES
+from tests.support.harness import (
     CALLBACK_PATH,
     SAFARICOM_PEER,
     Instance,

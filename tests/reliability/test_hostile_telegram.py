@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.states import PaymentStatus
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import Instance, TelegramSeam, local_phone, phone_for
+from tests.support.figures import FIGURES
+from tests.support.harness import Instance, TelegramSeam, local_phone, phone_for
 
 S = PaymentStatus
 ODD_CONTENT = ("sticker", "photo", "voice")

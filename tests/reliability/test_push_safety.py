@@ -11,23 +11,16 @@ import asyncio
 import httpx
 from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.states import PaymentStatus
-from tests.reliability.conftest import Launch
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import (
-    Clock,
-    Instance,
-    QueryWatch,
-    TelegramSeam,
-    local_phone,
-    phone_for,
-)
+from tests.support.clock import Clock
 from tests.support.daraja import bearer, emulator_http_client, push_body
 from tests.support.db import TestDatabase
+from tests.support.figures import FIGURES
+from tests.support.harness import Instance, Launch, QueryWatch, TelegramSeam, local_phone, phone_for
 
 S = PaymentStatus
 

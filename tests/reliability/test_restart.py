@@ -17,13 +17,14 @@ import pytest
 from starlette.applications import Starlette
 from telegram import Update
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import Notification, NotificationStatus, Payment
 from payments.states import PaymentStatus
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import Clock, Instance, TelegramSeam, local_phone, phone_for
+from tests.support.clock import Clock
+from tests.support.figures import FIGURES
+from tests.support.harness import Instance, TelegramSeam, local_phone, phone_for
 from tests.support.settings import make_settings
 from webhooks.app import create_app
 from webhooks.wiring import Runtime

@@ -22,14 +22,14 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from bot.fake_telegram import FakeTelegram, FakeUser
-from bot.logging_setup import RedactingFilter, redact_secrets
 from config import Settings
+from config.logging import RedactingFilter, redact_secrets
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import Payment
 from payments.states import PaymentStatus
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import TelegramSeam, eventually, local_phone, phone_for
 from tests.support.daraja import free_port
+from tests.support.figures import FIGURES
+from tests.support.harness import TelegramSeam, eventually, local_phone, phone_for
 from tests.support.settings import TEST_BOT_TOKEN, TEST_CALLBACK_TOKEN, make_settings
 from webhooks.app import create_app
 from webhooks.serving import serve_in_loop
@@ -110,7 +110,7 @@ async def pushed(payment_id: int) -> bool:
 
 @asynccontextmanager
 async def serve(app: object, port: int) -> AsyncIterator[str]:
-    # As bot.cli.cmd_serve runs it: no access log, no uvicorn logging config of its own.
+    # As cli.main.cmd_serve runs it: no access log, no uvicorn logging config of its own.
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host="127.0.0.1",
@@ -133,7 +133,7 @@ async def test_a_whole_flow_logs_no_secret_and_no_full_phone(
     customer: FakeUser,
     other_customer: FakeUser,
 ) -> None:
-    redact_secrets(secret_settings)  # what bot.cli.configure_logging installs
+    redact_secrets(secret_settings)  # what config.logging.configure_logging installs
     telegram = TelegramSeam(fake_telegram)
     app = create_app(secret_settings, telegram_request=telegram.request(), reconcile_interval=0.2)
     hook = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}

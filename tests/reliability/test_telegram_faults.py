@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.fake_telegram import FakeUser
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationStatus
 from payments.states import PaymentStatus
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import Clock, Instance, TelegramSeam, local_phone, phone_for
+from tests.support.clock import Clock
+from tests.support.figures import FIGURES
+from tests.support.harness import Instance, TelegramSeam, local_phone, phone_for
 
 S = PaymentStatus
 

@@ -15,25 +15,25 @@ from collections import Counter
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.emulator import Emulator
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationStatus, Payment, PaymentEvent
 from payments.states import PaymentStatus
-from tests.reliability.conftest import Launch
-from tests.reliability.figures import FIGURES
-from tests.reliability.harness import (
+from tests.support.clock import Clock
+from tests.support.db import TestDatabase
+from tests.support.figures import FIGURES
+from tests.support.harness import (
     OUTCOME_OPENINGS,
     CallbackFanOut,
-    Clock,
     Instance,
+    Launch,
     QueryWatch,
     TelegramSeam,
     eventually,
     local_phone,
     phone_for,
 )
-from tests.support.db import TestDatabase
 
 S = PaymentStatus
 CUSTOMERS = 200

@@ -39,8 +39,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from config.settings import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
-from daraja.config import EMULATOR_CREDENTIALS, DarajaConfig
+from daraja.config import EMULATOR_CREDENTIALS, SANDBOX_PASSKEY, SANDBOX_SHORTCODE, DarajaConfig
 from daraja.emulator import Emulator, create_emulator_app
 from daraja.timestamps import daraja_timestamp, stk_password
 from webhooks.serving import serve_in_loop

@@ -37,6 +37,7 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from payments.db import migrate, tortoise_config
+from tests.support.journal import journal_mismatches
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TABLES = ("notification", "payment_event", "payment", "stored_state")
@@ -243,18 +244,28 @@ def _postgres_url() -> Iterator[str | PostgresUnavailable]:
         asyncio.run(drop_postgres_database(url))
 
 
+async def _check_journal(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("rows_set_by_hand") is not None:
+        return
+    mismatches = await journal_mismatches()
+    assert not mismatches, "status changed outside a move: " + "; ".join(mismatches)
+
+
 @pytest.fixture
-async def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+async def sqlite_db(
+    _sqlite_template: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[TestDatabase]:
     """A migrated SQLite database (a copy of the session's template), open for this test."""
     path = tmp_path / "lipabot.sqlite3"
     shutil.copyfile(_sqlite_template, path)
     async with open_database("sqlite", f"sqlite://{path}") as database:
         yield database
+        await _check_journal(request)
 
 
 @pytest.fixture
 async def postgres_db(
-    _postgres_url: str | PostgresUnavailable,
+    _postgres_url: str | PostgresUnavailable, request: pytest.FixtureRequest
 ) -> AsyncIterator[TestDatabase]:
     """The session's PostgreSQL database, emptied, open for this test (skips if unreachable)."""
     if isinstance(_postgres_url, PostgresUnavailable):
@@ -265,6 +276,7 @@ async def postgres_db(
     async with open_database("postgres", _postgres_url) as database:
         await truncate_all(database)
         yield database
+        await _check_journal(request)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,4 +1,4 @@
-"""Fixtures: the fake Telegram Bot API (`bot.fake_telegram`) and users who talk to the bot.
+"""Fixtures: the fake Telegram Bot API (`offline.fake_telegram`) and users who talk to the bot.
 
 Names are stable, other suites reuse them:
 - `fake_telegram`: a `FakeTelegram` for the test bot token (in-process, via ASGITransport);
@@ -15,7 +15,7 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from tests.support.settings import TEST_BOT_TOKEN
 
 

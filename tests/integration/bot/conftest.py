@@ -1,160 +1,22 @@
-"""The bot's integration harness: real handler stack, real payments service and database,
-the fake Telegram at the request seam, and a recording gateway standing in for Daraja.
-
-`bot` (a `BotHarness`) gives tests one object to drive: `await bot.say(user, "/pay")`,
-`await bot.press(user, data)`, `await bot.callback(payment, code)` then `await bot.deliver()`.
-"""
+"""Fixtures for the bot's integration tests: a started `BotHarness` (tests/support/bot.py) on
+a fresh SQLite database, the fake Telegram, and a `FakeDaraja` standing in for Daraja."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from telegram import Update
 
-from bot.app import build_application
-from bot.context import BotApplication, BotServices, notifier_of
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
-from daraja.callbacks import parse_stk_callback
-from daraja.types import PushAccepted, StkResult
-from payments.models import Payment
-from payments.outbox import Outbox
-from payments.rules import PaymentRules
-from payments.service import PaymentService
+from offline.fake_telegram import FakeTelegram
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
-from tests.support.settings import make_settings
-
-
-@dataclass
-class RecordingGateway:
-    """Stands in for DarajaClient: records pushes and queries, answers as configured."""
-
-    pushes: list[dict[str, Any]] = field(default_factory=list)
-    queries: list[str] = field(default_factory=list)
-    push_error: Exception | None = None
-    query_answer: StkResult | None = None
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
-
-    async def stk_push(
-        self,
-        *,
-        phone: str,
-        amount: int,
-        account_reference: str,
-        description: str,
-        callback_url: str,
-    ) -> PushAccepted:
-        self.pushes.append({"phone": phone, "amount": amount, "reference": account_reference})
-        await asyncio.sleep(0)  # a concurrent tap gets its chance to interleave here
-        if self.push_error is not None:
-            raise self.push_error
-        n = next(self._ids)
-        return PushAccepted(
-            merchant_request_id=f"29115-3462-{n}",
-            checkout_request_id=f"ws_CO_15022025140{n:03d}712345678",
-            response_code="0",
-            response_description="Success. Request accepted for processing",
-            customer_message="Success. Request accepted for processing",
-        )
-
-    async def stk_query(self, checkout_request_id: str) -> StkResult | None:
-        self.queries.append(checkout_request_id)
-        return self.query_answer
-
-
-def callback_body(payment: Payment, code: int | str, *, receipt: str = "TBF34EVY55") -> dict:
-    """A Daraja STK callback for `payment`, shaped like the captured ones (DARAJA.md §5.1)."""
-    body: dict[str, Any] = {
-        "MerchantRequestID": payment.merchant_request_id,
-        "CheckoutRequestID": payment.checkout_request_id,
-        "ResultCode": code,
-        "ResultDesc": "The service request is processed successfully."
-        if str(code) == "0"
-        else "Request cancelled by user",
-    }
-    if str(code) == "0":
-        body["CallbackMetadata"] = {
-            "Item": [
-                {"Name": "Amount", "Value": payment.amount},
-                {"Name": "MpesaReceiptNumber", "Value": receipt},
-                {"Name": "Balance"},
-                {"Name": "TransactionDate", "Value": 20250215140312},
-                {"Name": "PhoneNumber", "Value": int(payment.phone)},
-            ]
-        }
-    return {"Body": {"stkCallback": body}}
-
-
-class BotHarness:
-    def __init__(
-        self,
-        application: BotApplication,
-        fake: FakeTelegram,
-        gateway: RecordingGateway,
-        service: PaymentService,
-        outbox: Outbox,
-    ) -> None:
-        self.app = application
-        self.fake = fake
-        self.gateway = gateway
-        self.service = service
-        self.outbox = outbox
-
-    @property
-    def notifier(self):  # type: ignore[no-untyped-def]
-        return notifier_of(self.app)
-
-    async def feed(self, update: dict) -> None:  # type: ignore[type-arg]
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-
-    async def say(self, user: FakeUser, text: str) -> str:
-        """Send a text (or /command) and return the bot's newest message text."""
-        await self.feed(self.fake.text(user, text))
-        return self.fake.last(user.id).text
-
-    async def press(self, user: FakeUser, data: str, **kwargs: Any) -> None:
-        await self.feed(self.fake.press(user, data, **kwargs))
-
-    async def payment_of(self, user: FakeUser) -> Payment:
-        payments = await self.service.recent_for_user(user.id, limit=1)
-        assert payments, "no payment for this user"
-        return payments[0]
-
-    async def pay_up_to_confirmation(
-        self, user: FakeUser, amount: str = "500", phone: str = "0712345678"
-    ) -> Payment:
-        await self.say(user, "/pay")
-        await self.say(user, amount)
-        await self.say(user, phone)
-        return await self.payment_of(user)
-
-    async def confirm(self, user: FakeUser) -> Payment:
-        payment = await self.payment_of(user)
-        await self.press(user, f"pay:{payment.id}")
-        return await self.service.get(payment.id)
-
-    async def callback(self, payment: Payment, code: int | str, **kwargs: Any) -> None:
-        fresh = await self.service.get(payment.id)
-        await self.service.apply_result(parse_stk_callback(callback_body(fresh, code, **kwargs)))
-
-    async def deliver(self) -> int:
-        return await self.notifier.deliver_due()
-
-
-def bot_settings(**overrides: object) -> Settings:
-    base: dict[str, object] = {"bot_conversation_timeout_seconds": 60.0, "push_limit_per_hour": 5}
-    base.update(overrides)
-    return make_settings(**base)
+from tests.support.gateway import FakeDaraja, bot_daraja
 
 
 @pytest.fixture
-def gateway() -> RecordingGateway:
-    return RecordingGateway()
+def gateway() -> FakeDaraja:
+    return bot_daraja()
 
 
 @pytest.fixture
@@ -167,40 +29,10 @@ async def bot(
     sqlite_db: TestDatabase,
     settings: Settings,
     fake_telegram: FakeTelegram,
-    gateway: RecordingGateway,
+    gateway: FakeDaraja,
 ) -> AsyncIterator[BotHarness]:
     harness = await start_harness(settings, fake_telegram, gateway)
     try:
         yield harness
     finally:
         await stop_harness(harness)
-
-
-async def start_harness(
-    settings: Settings,
-    fake: FakeTelegram,
-    gateway: RecordingGateway,
-    *,
-    callback_url: str = "https://lipabot.test/payments/callback/x",
-) -> BotHarness:
-    service = PaymentService(
-        gateway,
-        rules=PaymentRules.from_settings(settings),
-        callback_url=callback_url,
-        account_reference=settings.mpesa_account_reference,
-        admin_chat_ids=settings.admin_ids,
-    )
-    outbox = Outbox()
-    application = build_application(
-        settings,
-        BotServices(payments=service, outbox=outbox, owner="test-instance"),
-        request=fake.request(),
-    )
-    await application.initialize()
-    await application.start()
-    return BotHarness(application, fake, gateway, service, outbox)
-
-
-async def stop_harness(harness: BotHarness) -> None:
-    await harness.app.stop()
-    await harness.app.shutdown()

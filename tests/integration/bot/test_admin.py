@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from daraja.callbacks import parse_stk_query
+from offline.fake_telegram import FakeUser
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 
 async def _paid_and_pending(bot: BotHarness, customer: FakeUser, other: FakeUser) -> tuple:  # type: ignore[type-arg]

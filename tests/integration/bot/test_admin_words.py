@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
 from daraja.callbacks import parse_stk_callback, parse_stk_query
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, Payment
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness, callback_body
+from tests.support.bot import BotHarness, callback_body
 
 # A CheckoutRequestID as Daraja makes them since late 2022: the payer's number at the end.
 REAL_CHECKOUT = "ws_CO_22112022152650652254712345678"

@@ -6,18 +6,14 @@ import asyncio
 
 from bot.app import build_application, publish_commands
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    bot_settings,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
 from tests.support.db import TestDatabase
+from tests.support.gateway import bot_daraja
 
 
 async def test_polling_mode_answers_queued_updates(
@@ -25,7 +21,9 @@ async def test_polling_mode_answers_queued_updates(
 ) -> None:
     settings = bot_settings()
     service = PaymentService(
-        RecordingGateway(), rules=PaymentRules.from_settings(settings), callback_url="https://x/cb"
+        DarajaGateway(bot_daraja()),
+        rules=PaymentRules.from_settings(settings),
+        callback_url="https://x/cb",
     )
     app = build_application(
         settings,
@@ -50,8 +48,8 @@ async def test_polling_mode_answers_queued_updates(
 async def test_language_chosen_on_one_instance_is_seen_by_another(
     sqlite_db: TestDatabase, fake_telegram: FakeTelegram, customer: FakeUser
 ) -> None:
-    first = await start_harness(bot_settings(), fake_telegram, RecordingGateway())
-    second = await start_harness(bot_settings(), fake_telegram, RecordingGateway())
+    first = await start_harness(bot_settings(), fake_telegram, bot_daraja())
+    second = await start_harness(bot_settings(), fake_telegram, bot_daraja())
     try:
         await second.say(customer, "/help")  # the second instance has seen this user before
         await first.say(customer, "/language")

@@ -6,16 +6,11 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
+from offline.fake_telegram import FakeTelegram, FakeUser
 from payments.models import StoredState
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    bot_settings,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, bot_settings, start_harness, stop_harness
+from tests.support.gateway import bot_daraja
 
 
 async def test_start_welcomes_and_says_how_to_pay(bot: BotHarness, customer: FakeUser) -> None:
@@ -41,7 +36,7 @@ async def test_deep_link_with_a_reference(bot: BotHarness, customer: FakeUser) -
     assert (payment.amount, payment.account_reference) == (1500, "INV042")
     assert "Reference: INV042" in confirmation
     await bot.confirm(customer)
-    assert bot.gateway.pushes[0]["reference"] == "INV042"
+    assert bot.gateway.pushes[0]["account_reference"] == "INV042"
 
 
 @pytest.mark.parametrize("payload", ["pay-abc", "pay-0", "pay-999999", "donate-5", "pay-5-x!y"])
@@ -97,7 +92,9 @@ async def test_idle_conversation_times_out_politely(
     sqlite_db: object, fake_telegram: FakeTelegram, customer: FakeUser
 ) -> None:
     harness = await start_harness(
-        bot_settings(bot_conversation_timeout_seconds=0.3), fake_telegram, RecordingGateway()
+        bot_settings(bot_conversation_timeout_seconds=0.3),
+        fake_telegram,
+        bot_daraja(),
     )
     try:
         payment = await harness.pay_up_to_confirmation(customer)
@@ -118,7 +115,7 @@ async def test_idle_conversation_times_out_politely(
 async def test_conversation_and_language_survive_a_restart(
     sqlite_db: object, fake_telegram: FakeTelegram, customer: FakeUser
 ) -> None:
-    first = await start_harness(bot_settings(), fake_telegram, RecordingGateway())
+    first = await start_harness(bot_settings(), fake_telegram, bot_daraja())
     await first.say(customer, "/language")
     await first.press(customer, "lang:sw")
     await first.say(customer, "/pay")
@@ -128,7 +125,7 @@ async def test_conversation_and_language_survive_a_restart(
     assert ("ptb:user_data", str(customer.id)) in stored
     assert ("ptb:conversation:pay", f"[{customer.id}, {customer.id}]") in stored
 
-    second = await start_harness(bot_settings(), fake_telegram, RecordingGateway())
+    second = await start_harness(bot_settings(), fake_telegram, bot_daraja())
     try:
         # The new instance picks up at the phone step, in Kiswahili, with the amount kept.
         reply = await second.say(customer, "0712345678")

@@ -14,14 +14,16 @@ from telegram import Update
 
 from bot.app import PerChatUserUpdateProcessor, build_application
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
 from config import Settings
+from offline.fake_telegram import FakeTelegram, FakeUser
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness, RecordingGateway
+from tests.support.bot import BotHarness
 from tests.support.db import TestDatabase
+from tests.support.gateway import bot_daraja
 
 
 @pytest.fixture
@@ -29,9 +31,9 @@ async def bot(
     sqlite_db: TestDatabase, settings: Settings, fake_telegram: FakeTelegram
 ) -> AsyncIterator[BotHarness]:
     """The conftest harness, but with 8 concurrent updates."""
-    gateway = RecordingGateway()
+    gateway = bot_daraja()
     service = PaymentService(
-        gateway,
+        DarajaGateway(gateway),
         rules=PaymentRules.from_settings(settings),
         callback_url="https://lipabot.test/payments/callback/x",
     )

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from bot import texts, views
-from bot.fake_telegram import FakeUser
 from bot.texts import t
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "CONVERSATION.md"
 MERCHANT = "Duka la Mama"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram import FakeUser
+from offline.fake_telegram import FakeUser
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 
 from bot import texts
-from bot.fake_telegram import FakeUser
 from bot.texts import money, t
+from offline.fake_telegram import FakeUser
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
-from tests.integration.bot.test_two_instances import clock_ahead, persistence_of
+from tests.integration.bot.test_conversation_across_instances import clock_ahead, persistence_of
+from tests.support.bot import BotHarness
 
 MERCHANT = "Duka la Mama"
 

@@ -9,15 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.context import notifier_of
-from bot.fake_telegram import FakeTelegram
 from bot.notifier import Notifier
+from offline.fake_telegram import FakeTelegram
 from payments.models import Notification, NotificationKind, NotificationStatus
-from tests.integration.bot.conftest import (
-    BotHarness,
-    RecordingGateway,
-    start_harness,
-    stop_harness,
-)
+from tests.support.bot import BotHarness, start_harness, stop_harness
+from tests.support.gateway import bot_daraja
 from tests.support.settings import make_settings
 
 ADMIN_CHAT = 4242
@@ -80,7 +76,7 @@ async def test_the_send_rate_comes_from_settings(
     sqlite_db: object, fake_telegram: FakeTelegram, rate: float, expected: float | None
 ) -> None:
     settings = make_settings(telegram_send_rate=rate)
-    harness = await start_harness(settings, fake_telegram, RecordingGateway())
+    harness = await start_harness(settings, fake_telegram, bot_daraja())
     try:
         assert notifier_of(harness.app).send_rate == expected
     finally:

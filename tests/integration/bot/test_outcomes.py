@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import en, sw
 from daraja.errors import InvalidRequest, RateLimited, SubscriberLocked, Unavailable
+from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationStatus, Payment
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 CODES = {
     "1": "fail_1",
@@ -138,7 +138,7 @@ async def test_admins_get_alerts(bot: BotHarness, customer: FakeUser, admin_user
     payment = await bot.confirm(customer)
     fresh = await bot.service.get(payment.id)
     from daraja.callbacks import parse_stk_callback
-    from tests.integration.bot.conftest import callback_body
+    from tests.support.bot import callback_body
 
     body = callback_body(fresh, 0)
     body["Body"]["stkCallback"]["CallbackMetadata"]["Item"][0]["Value"] = 5  # paid too little

@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
+from offline.fake_telegram import FakeUser
 from payments.models import Payment
 from payments.service import DRAFT_TTL
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 
 async def test_happy_path_ends_with_the_receipt_in_the_same_message(
@@ -37,7 +37,9 @@ async def test_happy_path_ends_with_the_receipt_in_the_same_message(
 
     payment = await bot.confirm(customer)
     assert payment.status == PaymentStatus.PENDING
-    assert bot.gateway.pushes == [{"phone": "254712345678", "amount": 1500, "reference": "lipabot"}]
+    assert bot.gateway.pushed("phone", "amount", "account_reference") == [
+        ("254712345678", 1500, "lipabot")
+    ]
     assert payment.status_message_id == status_message.message_id
     assert "Check your phone and enter your M-Pesa PIN" in status_message.text
 

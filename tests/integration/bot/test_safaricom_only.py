@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram import FakeUser
 from bot.texts import t
+from offline.fake_telegram import FakeUser
 from payments.states import PaymentStatus
-from tests.integration.bot.conftest import BotHarness
+from tests.support.bot import BotHarness
 
 
 @pytest.fixture(params=["en", "sw"])

@@ -25,15 +25,17 @@ from telegram.ext import (
 
 from bot.app import build_application
 from bot.context import BotServices
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
 from daraja.timestamps import now_utc
+from offline.fake_telegram import FakeTelegram, FakeUser
+from payments.daraja_gateway import DarajaGateway
 from payments.outbox import Outbox
 from payments.rules import PaymentRules
 from payments.service import PaymentService
-from tests.integration.bot.conftest import RecordingGateway, bot_settings
+from tests.support.bot import bot_settings
 from tests.support.db import TestDatabase
+from tests.support.gateway import bot_daraja
 from tests.support.settings import TEST_BOT_TOKEN
 
 ONE, TWO = 1, 2
@@ -196,7 +198,9 @@ async def test_without_persistence_the_conversation_lives_in_memory(
 ) -> None:
     settings = bot_settings()
     service = PaymentService(
-        RecordingGateway(), rules=PaymentRules.from_settings(settings), callback_url="https://x/cb"
+        DarajaGateway(bot_daraja()),
+        rules=PaymentRules.from_settings(settings),
+        callback_url="https://x/cb",
     )
     app = build_application(
         settings,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeUser
-from tests.integration.bot.conftest import BotHarness
+from offline.fake_telegram import FakeUser
+from tests.support.bot import BotHarness
 
 
 def _as(kind: str, update: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from config.settings import SANDBOX_PASSKEY
+from daraja.config import SANDBOX_PASSKEY
 from daraja.emulator import Emulator
 from daraja.timestamps import daraja_timestamp, stk_password
 from tests.support.daraja import bearer, push_body

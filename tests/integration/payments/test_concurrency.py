@@ -7,8 +7,8 @@ import asyncio
 from payments.models import Notification, PaymentEvent
 from payments.service import ApplyKind
 from payments.states import PaymentStatus
-from tests.integration.payments.support import callback, make_service, start
 from tests.support.db import TestDatabase
+from tests.support.payments import callback, make_service, start
 
 CONCURRENT = 50
 

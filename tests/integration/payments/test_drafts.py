@@ -11,8 +11,10 @@ import pytest
 from payments.errors import DraftExpired, PaymentError
 from payments.service import DRAFT_TTL
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, make_service
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeDaraja
+from tests.support.payments import make_service
 
 S = PaymentStatus
 
@@ -24,7 +26,7 @@ async def _draft(service, user_id: int = 7, phone: str = "0712345678"):  # type:
 
 
 async def test_a_stale_draft_is_cancelled_instead_of_pushed(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     draft = await _draft(service)
     clock.advance(DRAFT_TTL.total_seconds() + 1)
@@ -43,7 +45,7 @@ async def test_a_stale_draft_is_cancelled_instead_of_pushed(db: TestDatabase) ->
 
 
 async def test_a_draft_within_its_lifetime_is_pushed(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     draft = await _draft(service)
     clock.advance(DRAFT_TTL.total_seconds() - 1)

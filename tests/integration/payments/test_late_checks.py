@@ -8,12 +8,16 @@ A Daraja-reported expiry (1037, 1019, …) is Daraja's final word and is not que
 
 from __future__ import annotations
 
+import pytest
+
 from daraja.errors import ConnectFailed
 from payments.models import Notification, Payment
 from payments.service import LATE_CHECK_WINDOW, MAX_CHECK_INTERVAL_SECONDS
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeDaraja
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 
@@ -23,7 +27,7 @@ async def _kinds(payment_id: int) -> list[str]:
 
 
 async def test_query_api_down_past_the_timeout_then_back_ends_paid(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     cid = payment.checkout_request_id
@@ -51,7 +55,7 @@ async def test_query_api_down_past_the_timeout_then_back_ends_paid(db: TestDatab
 async def test_expired_payments_are_queried_slowly_and_only_within_the_window(
     db: TestDatabase,
 ) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     clock.advance(181)
@@ -80,9 +84,9 @@ async def test_expired_payments_are_queried_slowly_and_only_within_the_window(
 async def test_a_late_query_failure_is_recorded_stops_polling_and_tells_nobody(
     db: TestDatabase,
 ) -> None:
-    # The sandbox's query may say FAILED even for a paid payment (DARAJA.md §1): keep it on
+    # The sandbox's query may say FAILED even for a paid payment (docs/DARAJA.md §1): keep it on
     # record, stop asking, but say nothing more; a later success callback still pays.
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     cid = payment.checkout_request_id
@@ -104,7 +108,7 @@ async def test_a_late_query_failure_is_recorded_stops_polling_and_tells_nobody(
 
 
 async def test_still_processing_after_expiry_keeps_asking(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     clock.advance(181)
@@ -119,7 +123,7 @@ async def test_still_processing_after_expiry_keeps_asking(db: TestDatabase) -> N
 
 
 async def test_a_daraja_reported_expiry_is_not_queried_again(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     await service.apply_result(callback(payment.checkout_request_id, "1037"))
@@ -130,10 +134,11 @@ async def test_a_daraja_reported_expiry_is_not_queried_again(db: TestDatabase) -
     assert gateway.queries == []
 
 
+@pytest.mark.rows_set_by_hand
 async def test_an_expiry_without_a_checkout_id_is_never_queried(db: TestDatabase) -> None:
     # The push timed out (maybe processed): nothing to query; only a callback matched by phone
     # and amount can settle it.
-    gateway, clock = FakeGateway(push_error=None), Clock()
+    gateway, clock = FakeDaraja(push_error=None), Clock()
     service = make_service(gateway, clock)
     draft = await service.create_payment(
         user_id=7, chat_id=107, language="en", amount=1500, phone="0712345678"

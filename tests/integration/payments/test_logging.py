@@ -11,13 +11,15 @@ import logging
 import pytest
 
 from daraja.types import PushAccepted
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeDaraja
+from tests.support.payments import callback, make_service, start
 
 PHONE = "254712345678"
 
 
-class PhoneInIdGateway(FakeGateway):
+class PhoneInIdGateway(FakeDaraja):
     """Answers with CheckoutRequestIDs in today's format: time then the payer's number."""
 
     async def stk_push(self, **kwargs) -> PushAccepted:  # type: ignore[override]

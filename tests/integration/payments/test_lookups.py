@@ -8,8 +8,9 @@ import pytest
 
 from payments.errors import PaymentNotFound
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 

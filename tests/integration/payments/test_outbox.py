@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from payments.models import Notification, NotificationKind, NotificationStatus, PaymentEvent
 from payments.outbox import Outbox
-from tests.integration.payments.support import (
-    Clock,
-    paid_and_cancelled,
-)
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.payments import paid_and_cancelled
 
 
 async def test_claim_gives_each_row_to_one_owner_with_its_payment(db: TestDatabase) -> None:

@@ -21,13 +21,9 @@ from payments.models import (
     PaymentEvent,
 )
 from payments.outbox import Outbox
-from tests.integration.payments.support import (
-    Clock,
-    make_service,
-    paid_and_cancelled,
-    start,
-)
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.payments import make_service, paid_and_cancelled, start
 
 
 def _fields(obj: object, model: type, *, leave_out: tuple[str, ...] = ()) -> dict[str, object]:

@@ -13,14 +13,16 @@ from payments.models import Notification, NotificationKind, Payment
 from payments.reconciler import Reconciler
 from payments.service import ApplyKind
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeDaraja
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 
 
 async def test_nothing_is_queried_before_it_is_due(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     await start(service)
     clock.advance(29)
@@ -29,7 +31,7 @@ async def test_nothing_is_queried_before_it_is_due(db: TestDatabase) -> None:
 
 
 async def test_still_processing_keeps_it_pending_and_backs_off(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     clock.advance(30)
@@ -53,7 +55,7 @@ async def test_still_processing_keeps_it_pending_and_backs_off(db: TestDatabase)
 async def test_timeout_then_query_settles_and_the_callback_is_a_duplicate(
     db: TestDatabase,
 ) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     gateway.query_answers[payment.checkout_request_id] = [
@@ -71,7 +73,7 @@ async def test_timeout_then_query_settles_and_the_callback_is_a_duplicate(
 
 
 async def test_query_errors_are_recorded_and_retried(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     cid = payment.checkout_request_id
@@ -93,7 +95,7 @@ async def test_query_errors_are_recorded_and_retried(db: TestDatabase) -> None:
 
 async def test_two_instances_never_query_the_same_payment_at_once(db: TestDatabase) -> None:
     gate = asyncio.Event()
-    gateway, clock = FakeGateway(query_gate=gate), Clock()
+    gateway, clock = FakeDaraja(query_gate=gate), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     clock.advance(30)
@@ -111,7 +113,7 @@ async def test_two_instances_never_query_the_same_payment_at_once(db: TestDataba
 
 
 async def test_a_crashed_instances_lease_expires(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     clock.advance(30)
@@ -125,7 +127,7 @@ async def test_a_crashed_instances_lease_expires(db: TestDatabase) -> None:
 
 
 async def test_reconcile_due_respects_its_limit_and_order(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payments = []
     for user in range(3):
@@ -153,6 +155,7 @@ async def test_expire_overdue_tells_the_customer_once(db: TestDatabase) -> None:
     assert (event.kind, event.from_status, event.to_status) == ("expired", "pending", "expired")
 
 
+@pytest.mark.rows_set_by_hand
 async def test_a_push_interrupted_mid_flight_ends_unknown_then_expired(db: TestDatabase) -> None:
     clock = Clock()
     service = make_service(clock=clock)
@@ -172,7 +175,7 @@ async def test_a_push_interrupted_mid_flight_ends_unknown_then_expired(db: TestD
 async def test_reconciler_resumes_pending_work_and_survives_errors(
     db: TestDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     gateway.query_answers[payment.checkout_request_id] = [

@@ -7,15 +7,10 @@ import pytest
 from payments.models import Notification, NotificationKind, Payment, PaymentEvent
 from payments.service import ApplyKind
 from payments.states import PaymentStatus
-from tests.integration.payments.support import (
-    ADMINS,
-    Clock,
-    FakeGateway,
-    callback,
-    make_service,
-    start,
-)
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeDaraja
+from tests.support.payments import ADMINS, callback, make_service, start
 
 S = PaymentStatus
 K = NotificationKind
@@ -159,7 +154,7 @@ async def test_failure_after_our_own_expiry_is_kept_quietly(db: TestDatabase) ->
 
 
 async def test_amount_mismatch_is_flagged_for_admins_not_marked_paid(db: TestDatabase) -> None:
-    gateway = FakeGateway()
+    gateway = FakeDaraja()
     service = make_service(gateway)
     payment = await start(service, amount=1500)
     result = await service.apply_result(callback(payment.checkout_request_id, amount=150))
@@ -253,7 +248,7 @@ async def test_result_for_an_unknown_checkout_is_stored_with_its_body(db: TestDa
 async def test_a_callback_that_beats_the_push_answer_is_applied_afterwards(
     db: TestDatabase,
 ) -> None:
-    gateway = FakeGateway()
+    gateway = FakeDaraja()
     service = make_service(gateway)
 
     async def callback_first(accepted) -> None:

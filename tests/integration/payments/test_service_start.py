@@ -26,14 +26,16 @@ from payments.errors import (
 from payments.models import Notification, NotificationKind, Payment, PaymentEvent
 from payments.rules import PaymentRules
 from payments.states import PaymentStatus
-from tests.integration.payments.support import Clock, FakeGateway, callback, make_service, start
+from tests.support.clock import Clock
 from tests.support.db import TestDatabase
+from tests.support.gateway import FakeDaraja
+from tests.support.payments import callback, make_service, start
 
 S = PaymentStatus
 
 
 async def test_create_payment_stores_a_normalised_draft(db: TestDatabase) -> None:
-    gateway = FakeGateway()
+    gateway = FakeDaraja()
     service = make_service(gateway)
     payment = await service.create_payment(
         user_id=7, chat_id=70, language="sw", amount="Ksh. 1,500", phone="+254 712 345 678"
@@ -61,7 +63,7 @@ async def test_invalid_input_is_refused_and_nothing_is_stored(db: TestDatabase) 
 
 
 async def test_push_moves_to_pending_with_daraja_ids(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(), Clock()
+    gateway, clock = FakeDaraja(), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     assert payment.status is S.PENDING
@@ -88,7 +90,7 @@ async def test_push_moves_to_pending_with_daraja_ids(db: TestDatabase) -> None:
 
 async def test_double_tap_and_concurrent_pushes_make_one_gateway_call(db: TestDatabase) -> None:
     gate = asyncio.Event()
-    gateway = FakeGateway(push_gate=gate)
+    gateway = FakeDaraja(push_gate=gate)
     service = make_service(gateway)
     draft = await service.create_payment(
         user_id=7, chat_id=7, language="en", amount=100, phone="0712345678"
@@ -107,7 +109,7 @@ async def test_double_tap_and_concurrent_pushes_make_one_gateway_call(db: TestDa
 
 
 async def test_push_of_someone_elses_payment_is_not_found(db: TestDatabase) -> None:
-    gateway = FakeGateway()
+    gateway = FakeDaraja()
     service = make_service(gateway)
     draft = await service.create_payment(
         user_id=7, chat_id=7, language="en", amount=100, phone="0712345678"
@@ -142,7 +144,7 @@ async def test_push_of_someone_elses_payment_is_not_found(db: TestDatabase) -> N
 async def test_refused_push_is_recorded_and_the_customer_told(
     db: TestDatabase, error: DarajaError, code: str
 ) -> None:
-    gateway = FakeGateway(push_error=error)
+    gateway = FakeDaraja(push_error=error)
     service = make_service(gateway)
     payment = await start(service)
     assert payment.status is S.PUSH_FAILED
@@ -163,7 +165,7 @@ async def test_refused_push_is_recorded_and_the_customer_told(
 
 
 async def test_timed_out_push_becomes_unknown_and_is_never_repeated(db: TestDatabase) -> None:
-    gateway, clock = FakeGateway(push_error=TimedOut("read timeout")), Clock()
+    gateway, clock = FakeDaraja(push_error=TimedOut("read timeout")), Clock()
     service = make_service(gateway, clock)
     payment = await start(service)
     assert payment.status is S.UNKNOWN
@@ -195,7 +197,7 @@ async def test_timed_out_push_becomes_unknown_and_is_never_repeated(db: TestData
 
 
 async def test_unexpected_gateway_error_is_treated_as_maybe_processed(db: TestDatabase) -> None:
-    gateway = FakeGateway(push_error=RuntimeError("bug in a transport"))
+    gateway = FakeDaraja(push_error=RuntimeError("bug in a transport"))
     service = make_service(gateway)
     payment = await start(service)
     assert payment.status is S.UNKNOWN
@@ -256,7 +258,7 @@ async def test_another_users_draft_blocks_the_phone_only_while_fresh(db: TestDat
 
 
 async def test_cancel_draft(db: TestDatabase) -> None:
-    gateway = FakeGateway()
+    gateway = FakeDaraja()
     service = make_service(gateway)
     draft = await service.create_payment(
         user_id=7, chat_id=7, language="en", amount=100, phone="0712345678"
@@ -289,7 +291,7 @@ async def test_push_limit_per_hour(db: TestDatabase) -> None:
 
 
 async def test_two_drafts_pushed_at_once_make_one_prompt(db: TestDatabase) -> None:
-    gateway = FakeGateway()
+    gateway = FakeDaraja()
     service = make_service(gateway)
     first = await service.create_payment(
         user_id=7, chat_id=7, language="en", amount=100, phone="0712345678"

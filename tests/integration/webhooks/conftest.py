@@ -10,51 +10,18 @@ and (unless overridden) the in-process Daraja emulator with no callback delay. I
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from bot.fake_telegram import FakeTelegram
-from config import Settings
-from daraja.emulator import Emulator
-from tests.support.settings import TEST_CALLBACK_TOKEN, make_settings
+from offline.fake_telegram import FakeTelegram
+from tests.support.settings import make_settings
+from tests.support.webhooks import BASE_URL, Service, ServiceFactory
 from webhooks.app import create_app
-from webhooks.wiring import Runtime
-
-BASE_URL = "http://lipabot.test"
-CALLBACK = f"/payments/callback/{TEST_CALLBACK_TOKEN}"
-WEBHOOK_SECRET = "tg-webhook-secret"  # make_settings' TELEGRAM_WEBHOOK_SECRET
-
-
-@dataclass
-class Service:
-    app: Starlette
-    settings: Settings
-    client: httpx.AsyncClient
-    telegram: FakeTelegram
-
-    @property
-    def runtime(self) -> Runtime:
-        return self.app.state.runtime  # type: ignore[no-any-return]
-
-    @property
-    def emulator(self) -> Emulator:
-        assert self.runtime.emulator_app is not None
-        return self.runtime.emulator_app.state.emulator  # type: ignore[no-any-return]
-
-    def client_for(self, peer: str) -> httpx.AsyncClient:
-        """A client whose TCP peer address (as the app sees it) is `peer`."""
-        transport = httpx.ASGITransport(app=self.app, client=(peer, 40000))
-        return httpx.AsyncClient(transport=transport, base_url=BASE_URL)
-
-
-ServiceFactory = Callable[..., AbstractAsyncContextManager[Service]]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.webhooks.conftest import CALLBACK, ServiceFactory
+from tests.support.webhooks import CALLBACK, ServiceFactory
 from webhooks.security import TrustedProxies
 
 SAFARICOM = "196.201.214.200"

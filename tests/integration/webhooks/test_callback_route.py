@@ -10,8 +10,10 @@ import pytest
 from daraja.result_codes import outcome_for
 from daraja.types import Outcome
 from payments.models import Notification, Payment, PaymentEvent
-from tests.integration.webhooks.conftest import CALLBACK, Service, ServiceFactory
-from tests.integration.webhooks.helpers import (
+from tests.support.webhooks import (
+    CALLBACK,
+    Service,
+    ServiceFactory,
     callback_body,
     corpus_body_for,
     corpus_callbacks,

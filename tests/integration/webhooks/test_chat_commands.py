@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from bot.texts import t
-from webhooks.demo import run_chat
+from offline.chat import run_chat
 
 
 async def _chat(script: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.webhooks.conftest import ServiceFactory
+from tests.support.webhooks import ServiceFactory
 from webhooks import gc_tuning
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.webhooks.conftest import CALLBACK, Service, ServiceFactory
-from tests.integration.webhooks.helpers import callback_body, pending_payment
+from tests.support.webhooks import CALLBACK, Service, ServiceFactory, callback_body, pending_payment
 
 
 async def test_health_reports_database_environment_and_backlogs(service: Service) -> None:

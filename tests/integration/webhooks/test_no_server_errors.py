@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests.integration.webhooks.conftest import CALLBACK, WEBHOOK_SECRET, Service
+from tests.support.webhooks import CALLBACK, WEBHOOK_SECRET, Service
 
 KEYS = [
     "Body", "stkCallback", "CheckoutRequestID", "MerchantRequestID", "ResultCode", "ResultDesc",

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.texts import t
-from tests.integration.webhooks.conftest import WEBHOOK_SECRET, Service, ServiceFactory
+from offline.fake_telegram import FakeTelegram, FakeUser
+from tests.support.webhooks import WEBHOOK_SECRET, Service, ServiceFactory
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

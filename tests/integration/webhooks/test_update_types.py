@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from bot.app import ALLOWED_UPDATES
-from bot.fake_telegram import FakeTelegram, FakeUser
-from tests.integration.webhooks.conftest import WEBHOOK_SECRET, Service, ServiceFactory
+from offline.fake_telegram import FakeTelegram, FakeUser
+from tests.support.webhooks import WEBHOOK_SECRET, Service, ServiceFactory
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

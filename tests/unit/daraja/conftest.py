@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
 from daraja.client import DarajaClient
-
-from .fakes import Clock, FakeDaraja, make_config
+from tests.support.clock import Clock
+from tests.support.scripted_daraja import FakeDaraja, make_config
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def fake() -> FakeDaraja:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture

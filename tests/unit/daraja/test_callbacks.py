@@ -14,8 +14,7 @@ import pytest
 from daraja.callbacks import parse_stk_callback
 from daraja.errors import CallbackError
 from daraja.timestamps import NAIROBI
-
-from .fakes import DATA, fixture_bytes, fixture_json
+from tests.support.scripted_daraja import DATA, fixture_bytes, fixture_json
 
 EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected_callbacks.json").read_text())
 VALID = sorted(name for name, e in EXPECTED.items() if e["valid_stk_callback"])

@@ -24,8 +24,8 @@ from daraja.errors import (
     TimedOut,
     Unavailable,
 )
+from tests.support.scripted_daraja import FakeDaraja, fixture_response
 
-from .fakes import FakeDaraja, fixture_response
 from .test_password import PUSH
 
 

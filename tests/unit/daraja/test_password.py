@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from config.settings import SANDBOX_PASSKEY
 from daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, DarajaClient
+from daraja.config import SANDBOX_PASSKEY
 from daraja.timestamps import stk_password
-
-from .fakes import PASSKEY, Clock, FakeDaraja
+from tests.support.clock import Clock
+from tests.support.scripted_daraja import PASSKEY, FakeDaraja
 
 PUSH = {
     "phone": "254708374149",

@@ -11,8 +11,16 @@ from daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, DarajaClient
 from daraja.errors import Unavailable
 from daraja.masking import mask_checkout_id, redact
 from daraja.token import OAUTH_PATH
+from tests.support.clock import Clock
+from tests.support.scripted_daraja import (
+    KEY,
+    PASSKEY,
+    SECRET,
+    FakeDaraja,
+    fixture_response,
+    make_config,
+)
 
-from .fakes import KEY, PASSKEY, SECRET, Clock, FakeDaraja, fixture_response, make_config
 from .test_password import PUSH
 
 

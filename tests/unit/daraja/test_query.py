@@ -10,8 +10,8 @@ from daraja.client import STK_QUERY_PATH, DarajaClient
 from daraja.errors import AuthError, CallbackError, TimedOut, Unavailable
 from daraja.token import OAUTH_PATH
 from daraja.types import Outcome
+from tests.support.scripted_daraja import FakeDaraja, fixture_json, fixture_response, timeout_error
 
-from .fakes import FakeDaraja, fixture_json, fixture_response, timeout_error
 from .test_errors import envelope
 
 CHECKOUT = "ws_CO_080920202236494435"

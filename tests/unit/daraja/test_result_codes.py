@@ -9,8 +9,7 @@ import pytest
 from daraja.callbacks import parse_stk_callback
 from daraja.result_codes import CATALOGUE, describe, outcome_for
 from daraja.types import Outcome
-
-from .fakes import DATA, fixture_json
+from tests.support.scripted_daraja import DATA, fixture_json
 
 PAID, CANCELLED, FAILED, EXPIRED = Outcome.PAID, Outcome.CANCELLED, Outcome.FAILED, Outcome.EXPIRED
 

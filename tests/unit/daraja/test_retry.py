@@ -6,8 +6,9 @@ import pytest
 
 from daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, DarajaClient
 from daraja.errors import RateLimited, TimedOut
+from tests.support.clock import Clock
+from tests.support.scripted_daraja import FakeDaraja, connect_error, make_config, timeout_error
 
-from .fakes import Clock, FakeDaraja, connect_error, make_config, timeout_error
 from .test_errors import envelope
 from .test_password import PUSH
 

@@ -13,8 +13,9 @@ import pytest
 from daraja.client import STK_PUSH_PATH, DarajaClient
 from daraja.errors import AuthError, ConnectFailed
 from daraja.token import OAUTH_PATH
+from tests.support.clock import Clock
+from tests.support.scripted_daraja import KEY, SECRET, FakeDaraja, fixture_response, make_config
 
-from .fakes import KEY, SECRET, Clock, FakeDaraja, fixture_response, make_config
 from .test_password import PUSH
 
 

@@ -1,7 +1,8 @@
-"""The network of every Kenyan mobile prefix, against ../shared/C2B.md §8 (libphonenumber 9.0.35).
+"""The network of every Kenyan mobile prefix, against libphonenumber 9.0.35's carrier file.
 
-The expectation below is written out range by range from C2B.md's table, independently of the
-lookup table in payments/msisdn.py, and every 4-digit prefix 0100-0199 and 0700-0799 is checked.
+The expectation below is written out range by range from the C2B research notes' table
+(section 8), independently of the lookup table in payments/msisdn.py, and every 4-digit prefix
+0100-0199 and 0700-0799 is checked.
 """
 
 from __future__ import annotations

@@ -1,0 +1,308 @@
+"""Drafts and pushes: a payment is created as a draft, then its STK prompt is sent once.
+
+* A user's own `created` drafts are superseded (cancelled) when they start a new payment, and
+  anyone's draft older than `DRAFT_TTL` no longer blocks the phone: an abandoned confirmation
+  never locks a customer out.
+* A draft older than `DRAFT_TTL` is never pushed: `push` cancels it and raises `DraftExpired`.
+* created -> pushing is a conditional update: one push however often `push` is called, and the
+  database's partial unique indexes allow one waiting payment per user and per phone.
+* A push that may have reached M-Pesa (`PushUncertain`, or any unexpected error) is never
+  repeated: the payment becomes `unknown` and waits for a callback (matched by phone and amount
+  if need be), a query, or expiry.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from tortoise.expressions import Q
+
+from daraja.masking import mask_checkout_id
+from daraja.types import PushAccepted
+from payments.base import ServiceBase
+from payments.errors import DraftExpired, PaymentInProgress, PushLimitExceeded
+from payments.models import EventKind, NotificationKind, Payment
+from payments.moves import Move
+from payments.ports import PushRefused, PushUncertain
+from payments.rules import mask_phone, normalize_phone, parse_amount
+from payments.states import OPEN_STATES, WAITING_STATES, PaymentStatus
+
+logger = logging.getLogger(__name__)
+
+S = PaymentStatus
+
+#: A draft (confirmation not yet tapped) older than this no longer blocks anyone, is never
+#: pushed (a days-old Confirm button must not send a PIN prompt) and is cancelled.
+DRAFT_TTL = timedelta(minutes=5)
+
+
+class Pushes(ServiceBase):
+    async def create_payment(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        amount: int | str,
+        phone: str,
+        account_reference: str | None = None,
+    ) -> Payment:
+        """A draft payment (status `created`) after every rule passed; nothing sent yet."""
+        value = parse_amount(amount, self.rules)
+        msisdn = normalize_phone(phone)
+        now = self.now()
+        await self._retire_drafts(user_id, msisdn, now)
+        existing = await self._open_payment(user_id, msisdn)
+        if existing is not None:
+            raise PaymentInProgress(existing)
+        await self._check_push_limit(user_id, now)
+        payment = await self.store.create(
+            {
+                "user_id": user_id,
+                "chat_id": chat_id,
+                "language": language,
+                "amount": value,
+                "phone": msisdn,
+                "account_reference": account_reference or self.account_reference,
+            },
+            at=now,
+        )
+        logger.info("payment #%d created: KES %d from %s", payment.id, value, mask_phone(msisdn))
+        return payment
+
+    async def start_payment(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        amount: int | str,
+        phone: str,
+        account_reference: str | None = None,
+    ) -> Payment:
+        """`create_payment` then `push`."""
+        payment = await self.create_payment(
+            user_id=user_id,
+            chat_id=chat_id,
+            language=language,
+            amount=amount,
+            phone=phone,
+            account_reference=account_reference,
+        )
+        return await self.push(payment.id, user_id=user_id)
+
+    async def push(self, payment_id: int, *, user_id: int) -> Payment:
+        """Send the STK prompt for a draft, once however often this is called.
+
+        Raises `DraftExpired` (after cancelling it) for a draft older than `DRAFT_TTL`.
+        """
+        payment = await self._owned(payment_id, user_id)
+        if payment.status != S.CREATED:
+            return payment
+        if self.draft_is_stale(payment):
+            await self._cancel_draft(payment, self.now(), by="expired")
+            raise DraftExpired(payment.id)
+        busy = await self._waiting_payment(payment)
+        if busy is not None:
+            raise PaymentInProgress(busy)
+        claimed = await self._claim_push(payment)
+        if claimed is None:
+            busy = await self._waiting_payment(payment)
+            if busy is not None:
+                raise PaymentInProgress(busy)
+            return await self._fresh(payment_id)
+        try:
+            accepted = await self.gateway.stk_push(
+                phone=claimed.phone,
+                amount=claimed.amount,
+                account_reference=claimed.account_reference,
+                description=self.description,
+                callback_url=self.callback_url,
+            )
+        except PushRefused as exc:
+            return await self._push_failed(claimed, exc)
+        except PushUncertain as exc:
+            return await self._push_unknown(claimed, exc.detail)
+        except Exception as exc:
+            # We cannot tell whether the request left: treat it as maybe processed and never
+            # push again; a callback, a query or expiry settles it.
+            logger.exception("payment #%d: unexpected error during STK push", payment.id)
+            return await self._push_unknown(claimed, {"error": type(exc).__name__})
+        return await self._push_accepted(claimed, accepted)
+
+    def draft_is_stale(self, payment: Payment) -> bool:
+        """A draft older than `DRAFT_TTL`: `push` would cancel it and raise `DraftExpired`."""
+        return payment.status == S.CREATED and payment.created_at < self.now() - DRAFT_TTL
+
+    async def cancel_draft(self, payment_id: int, *, user_id: int) -> Payment:
+        """Cancel a draft the user backed out of; any other status is returned unchanged."""
+        payment = await self._owned(payment_id, user_id)
+        if payment.status == S.CREATED:
+            await self._cancel_draft(payment, self.now(), by="user")
+        return await self._fresh(payment_id)
+
+    async def _claim_push(self, payment: Payment) -> Payment | None:
+        """created -> pushing; None when another caller (or another waiting payment) won."""
+        now = self.now()
+        return await self.perform(
+            Move(
+                EventKind.PUSH_REQUESTED,
+                S.CREATED,
+                S.PUSHING,
+                payment=payment,
+                changes={"pushed_at": now},
+                at=now,
+            )
+        )
+
+    async def _retire_drafts(self, user_id: int, phone: str, now: datetime) -> None:
+        """Cancel drafts the new request supersedes: the user's own, and stale ones for phone."""
+        drafts = await Payment.filter(
+            Q(user_id=user_id) | Q(phone=phone, created_at__lt=now - DRAFT_TTL),
+            status=S.CREATED,
+        )
+        for draft in drafts:
+            await self._cancel_draft(
+                draft, now, by="superseded" if draft.user_id == user_id else "abandoned"
+            )
+
+    async def _open_payment(self, user_id: int, phone: str) -> Payment | None:
+        return (
+            await Payment.filter(
+                Q(user_id=user_id) | Q(phone=phone),
+                status__in=list(OPEN_STATES),
+                flagged_reason__isnull=True,
+            )
+            .order_by("-id")
+            .first()
+        )
+
+    async def _waiting_payment(self, payment: Payment) -> Payment | None:
+        return (
+            await Payment.filter(
+                Q(user_id=payment.user_id) | Q(phone=payment.phone),
+                status__in=list(WAITING_STATES),
+                flagged_reason__isnull=True,
+            )
+            .exclude(id=payment.id)
+            .order_by("-id")
+            .first()
+        )
+
+    async def _check_push_limit(self, user_id: int, now: datetime) -> None:
+        limit = self.rules.push_limit_per_hour
+        window_start = now - timedelta(hours=1)
+        pushes = cast(
+            "list[datetime]",
+            await Payment.filter(user_id=user_id, pushed_at__gt=window_start)
+            .order_by("pushed_at")
+            .values_list("pushed_at", flat=True),
+        )
+        if len(pushes) < limit:
+            return
+        # The window frees up when the oldest push that still counts turns an hour old.
+        oldest_counting = pushes[len(pushes) - limit]
+        wait = (oldest_counting + timedelta(hours=1) - now).total_seconds()
+        raise PushLimitExceeded(max(1, math.ceil(wait)))
+
+    async def _push_accepted(self, payment: Payment, accepted: PushAccepted) -> Payment:
+        now = self.now()
+        ids = {
+            "merchant_request_id": accepted.merchant_request_id,
+            "checkout_request_id": accepted.checkout_request_id,
+        }
+        detail = {
+            "merchant_request_id": accepted.merchant_request_id,
+            "customer_message": accepted.customer_message,
+        }
+        moved = await self.perform(
+            Move(
+                EventKind.PUSHED,
+                S.PUSHING,
+                S.PENDING,
+                payment=payment,
+                changes={
+                    **ids,
+                    "next_check_at": now + timedelta(seconds=self.rules.reconcile_after_seconds),
+                },
+                at=now,
+                detail=detail,
+                source="push",
+            )
+        )
+        if moved is None:
+            # The answer came so late that the payment was already given up as unknown (or
+            # matched to its callback): keep the ids so a query can still settle it; the
+            # status stays whatever it is now.
+            await self._keep_ids(payment.id, ids, detail, now)
+        logger.info(
+            "payment #%d pushed to %s: %s",
+            payment.id,
+            mask_phone(payment.phone),
+            mask_checkout_id(accepted.checkout_request_id),
+        )
+        await self._replay_early_callbacks(accepted.checkout_request_id)
+        return await self._fresh(payment.id)
+
+    async def _keep_ids(
+        self, payment_id: int, ids: dict[str, str], detail: dict[str, Any], now: datetime
+    ) -> None:
+        for _ in range(3):
+            current = await self._fresh(payment_id)
+            if current.checkout_request_id is not None:
+                return
+            moved = await self.perform(
+                Move(
+                    EventKind.PUSHED,
+                    PaymentStatus(current.status),
+                    payment=current,
+                    expect={"checkout_request_id__isnull": True},
+                    changes=ids,
+                    at=now,
+                    detail=detail,
+                    source="push",
+                )
+            )
+            if moved is not None:
+                return
+
+    async def _push_failed(self, payment: Payment, exc: PushRefused) -> Payment:
+        now = self.now()
+        await self.perform(
+            Move(
+                EventKind.PUSH_FAILED,
+                S.PUSHING,
+                S.PUSH_FAILED,
+                payment=payment,
+                changes={
+                    "result_code": exc.code,
+                    "result_desc": str(exc)[:255],
+                    "completed_at": now,
+                },
+                at=now,
+                detail=exc.detail,
+                source="push",
+                notify=NotificationKind.PUSH_FAILED,
+            )
+        )
+        logger.warning("payment #%d: push failed (%s)", payment.id, exc.code)
+        return await self._fresh(payment.id)
+
+    async def _push_unknown(self, payment: Payment, detail: dict[str, Any]) -> Payment:
+        now = self.now()
+        await self.perform(
+            Move(
+                EventKind.PUSH_UNKNOWN,
+                S.PUSHING,
+                S.UNKNOWN,
+                payment=payment,
+                at=now,
+                detail=detail,
+                source="push",
+            )
+        )
+        logger.warning("payment #%d: push outcome unknown; waiting, never re-pushing", payment.id)
+        return await self._fresh(payment.id)
