@@ -24,6 +24,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
@@ -34,7 +35,7 @@ from bot.context import BotApplication, BotContext, BotData, BotServices
 from bot.daily_summary import DailySummary
 from bot.handlers.admin import admin_handlers
 from bot.handlers.common import common_handlers
-from bot.handlers.pay import pay_conversation, standalone_handlers
+from bot.handlers.pay import last_resort_handlers, pay_conversation, standalone_handlers
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
@@ -44,13 +45,22 @@ from config import Settings
 
 log = logging.getLogger(__name__)
 
-# Handler groups: -1 brings the conversation state in from the database (every instance sees
-# the same conversation); everything in 0 (the first matching handler wins, so the conversation
-# comes first and the stand-alone button handlers catch what it does not); 99 runs after each
-# update and writes what changed.
+# Handler groups: -2 lets through only the update types the bot handles (the gate); -1 brings
+# the conversation state in from the database (every instance sees the same conversation);
+# everything in 0 (the first matching handler wins, so the conversation comes first, the
+# stand-alone button handlers catch what it does not, and the last-resort handlers answer
+# whatever nobody else took); 99 runs after each update and writes what changed.
+GATE_GROUP = -2
 SYNC_GROUP = -1
 MAIN_GROUP = 0
 PERSIST_GROUP = 99
+
+#: The update types the bot handles: what the webhook registration and polling subscribe to.
+#: Nothing else is asked for, and the gate drops anything else that arrives anyway: Telegram
+#: Business messages in particular (an admin's /status written as a business message would
+#: otherwise be answered with the shop's figures in a customer's chat), edited messages,
+#: channel posts, guest messages.
+ALLOWED_UPDATES: tuple[str, ...] = (Update.MESSAGE, Update.CALLBACK_QUERY)
 
 CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
 #: What admins see in their menu on top of the customers' commands.
@@ -172,10 +182,17 @@ def build_application(
         merchant=settings.merchant_name,
         send_rate=settings.telegram_send_rate,
         send_burst=max(1, int(settings.telegram_send_rate)),
+        language_of=(
+            application.persistence.chosen_language
+            if isinstance(application.persistence, DatabasePersistence)
+            else None
+        ),
     )
 
     timeout = settings.bot_conversation_timeout_seconds or None
     conversation = pay_conversation(timeout, shared=persistence)
+    data.conversation = conversation
+    application.add_handler(TypeHandler(Update, _gate), GATE_GROUP)
     if isinstance(conversation, SharedConversationHandler):
         application.add_handler(conversation.sync_handler(), SYNC_GROUP)
         conversation.schedule_sweep(application)
@@ -186,6 +203,9 @@ def build_application(
         *admin_handlers(),
         *shop_handlers(),
     ]:
+        application.add_handler(handler, MAIN_GROUP)
+    # Last in the group: whatever no handler above took still gets an answer.
+    for handler in last_resort_handlers():
         application.add_handler(handler, MAIN_GROUP)
     if settings.admin_daily_summary_at is not None:
         data.daily_summary = DailySummary(
@@ -199,6 +219,13 @@ def build_application(
         application.add_handler(TypeHandler(Update, write_through), PERSIST_GROUP)
     application.add_error_handler(_on_error)
     return application
+
+
+async def _gate(update: Update, context: BotContext) -> None:
+    """Stop every update that is not a plain message or a button tap (see ALLOWED_UPDATES)."""
+    if update.message is None and update.callback_query is None:
+        log.info("update %s of a type the bot does not handle: dropped", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def publish_commands(bot: Bot, admin_ids: Iterable[int] = ()) -> None:

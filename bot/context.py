@@ -48,10 +48,17 @@ class BotData:
     notifier: Notifier
     #: None unless ADMIN_DAILY_SUMMARY_AT is set.
     daily_summary: DailySummary | None = None
+    #: The /pay conversation, so a last-resort handler can tell which step a customer is at.
+    conversation: Any = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], BotData]):
     """Handler context with typed access to the services, settings and the caller's language."""
+
+    #: Set when this update found its conversation idle past the timeout and the customer was
+    #: just told so: that message is the answer, nothing else is added (PTB builds one context
+    #: per update and hands it to every group's handlers).
+    timed_out_now: bool = False
 
     @property
     def services(self) -> BotServices:

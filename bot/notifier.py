@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
@@ -24,7 +24,8 @@ from telegram.error import BadRequest, TelegramError
 
 from bot import views
 from bot.delivery import backoff, classify
-from bot.texts import t
+from bot.texts import has, money, t
+from daraja.masking import mask_checkout_id
 from payments.errors import PaymentNotFound
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ class Notifier:
         lease_seconds: float = LEASE_SECONDS,
         send_rate: float | None = SEND_RATE,
         send_burst: int = SEND_BURST,
+        language_of: Callable[[int], Awaitable[str | None]] | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -98,6 +100,9 @@ class Notifier:
         self.batch = batch
         self.merchant = merchant
         self.lease_seconds = lease_seconds
+        # An admin's own choice of language (/language) for their alerts; the service queues
+        # alerts in English, not knowing it.
+        self.language_of = language_of
         self._wake = asyncio.Event()
         # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
         self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
@@ -206,7 +211,8 @@ class Notifier:
 
     async def _send(self, row: Notification) -> None:
         if str(row.kind) == "admin_alert":
-            await self.bot.send_message(row.chat_id, _admin_text(row))
+            chosen = await self.language_of(row.chat_id) if self.language_of else None
+            await self.bot.send_message(row.chat_id, _admin_text(row, chosen or row.language))
             return
         if str(row.kind) == "announce":
             announced = await self.outbox.payment(row.payment_id)
@@ -237,16 +243,24 @@ class Notifier:
         await self.bot.send_message(row.chat_id, text, reply_markup=markup)
 
 
-def _admin_text(row: Notification) -> str:
-    """Admin alerts: the topic and the facts the service recorded (never a full phone)."""
+def _admin_text(row: Notification, lang: str | None) -> str:
+    """Admin alerts as sentences: what happened, what was done, what to check.
+
+    Only the facts the service recorded; never a full phone number (checkout ids carry the
+    payer's number, so they are masked).
+    """
     detail: Any = row.detail if isinstance(row.detail, dict) else {}
-    facts = ", ".join(
-        f"{key}={value}" for key, value in detail.items() if key != "reason" and "phone" not in key
-    )
-    return t(
-        row.language,
-        "admin_alert",
-        topic=(row.topic or detail.get("reason") or "alert").replace("_", " "),
-        payment_id=row.payment_id if row.payment_id is not None else "?",
-        facts=facts or "-",
-    )
+    topic = str(row.topic or detail.get("reason") or "alert")
+    none = t(lang, "none")
+    checkout = detail.get("checkout_request_id")
+    paid, expected = detail.get("paid_amount"), detail.get("expected_amount")
+    values = {
+        "payment_id": row.payment_id if row.payment_id is not None else "?",
+        "topic": topic.replace("_", " "),
+        "checkout": mask_checkout_id(str(checkout)) if checkout else none,
+        "receipt": detail.get("receipt") or none,
+        "paid": money(int(paid)) if isinstance(paid, int) else none,
+        "expected": money(int(expected)) if isinstance(expected, int) else none,
+    }
+    key = f"alert_{topic}"
+    return t(lang, key if has(lang, key) else "admin_alert", **values)

@@ -104,6 +104,12 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], Any]):
             user_data.update(row.value)
             self._user_synced[user_id] = _canonical(row.value)
 
+    async def chosen_language(self, user_id: int) -> str | None:
+        """The language `user_id` chose with /language, if any (the notifier's admin alerts)."""
+        row = await StoredState.get_or_none(namespace=USER_DATA, key=str(user_id))
+        value = row.value.get("lang") if row is not None and isinstance(row.value, dict) else None
+        return value if isinstance(value, str) else None
+
     async def drop_user_data(self, user_id: int) -> None:
         await StoredState.filter(namespace=USER_DATA, key=str(user_id)).delete()
         self._user_synced.pop(user_id, None)

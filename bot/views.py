@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.texts import money, t
+from payments.msisdn import display_number
 from payments.rules import mask_phone
 from payments.states import PaymentStatus
 
@@ -62,7 +63,9 @@ def confirmation_text(lang: str, payment: Any, merchant: str) -> str:
         "confirm",
         amount=money(payment.amount),
         merchant=merchant,
-        phone=mask_phone(payment.phone),
+        # The customer's own number in full, on this step only: a typo is caught before the
+        # prompt goes to a stranger. Everywhere else it is masked.
+        phone=display_number(payment.phone),
         reference_line=reference_line,
     )
 
@@ -125,6 +128,26 @@ def status_word(lang: str, status: str) -> str:
     return t(lang, f"status_{PaymentStatus(status).value}")
 
 
+def admin_status(lang: str, payment: Any) -> str:
+    """The status for a shop owner: in words, and a flagged payment says what is wrong."""
+    reason = getattr(payment, "flagged_reason", None)
+    if not reason:
+        return status_word(lang, payment.status)
+    if reason == "amount_mismatch":
+        paid = payment.paid_amount
+        return t(
+            lang,
+            "admin_flagged_amount_mismatch",
+            paid=money(paid) if paid is not None else t(lang, "none"),
+            expected=money(payment.amount),
+        )
+    if reason == "receipt_conflict":
+        return t(lang, "admin_flagged_receipt_conflict")
+    key = f"event_{reason}"
+    words = t(lang, key) if texts.has(lang, key) else str(reason).replace("_", " ")
+    return t(lang, "admin_flagged", reason=words)
+
+
 def history_line(lang: str, payment: Any) -> str:
     receipt = f" · {payment.receipt}" if payment.receipt else ""
     return t(
@@ -145,7 +168,7 @@ def admin_line(lang: str, payment: Any) -> str:
         when=texts.when(payment.created_at, lang),
         amount=money(payment.amount),
         phone=mask_phone(payment.phone),
-        status=payment.status,
+        status=admin_status(lang, payment),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import IO
 
 from offline.fake_telegram import FakeUser
@@ -18,8 +19,14 @@ from payments.service import WAITING_STATES
 CHAT_HELP = """\
 lipabot chat (offline): you are the customer; the bot answers as it would on Telegram.
   type text to send it; #N taps button [N]; "admin: /status" speaks as the shop's admin;
-  /quit exits.  The emulator's outcome follows the phone's last four digits: 1032 cancelled,
+  contact [number] shares your own contact (default 0712 345 678); sticker, photo and voice
+  send one; wait [seconds] waits for the bot's next message (default 15, e.g. the outcome);
+  a leading backslash sends a word as text (\\sticker); /quit exits.
+  The emulator's outcome follows the phone's last four digits: 1032 cancelled,
   2001 wrong PIN, 0001 insufficient balance, 1037 unreachable, 1019 expired; others succeed."""
+#: The number `contact` shares when none is given (the emulator makes it a success).
+CHAT_CONTACT = "+254712345678"
+WAIT_DEFAULT_SECONDS = 15.0
 
 
 async def _read_line(stream: IO[str]) -> str | None:
@@ -59,7 +66,47 @@ async def _handle(session: OfflineSession, text: str, out: IO[str]) -> None:
         except ValueError as exc:
             print(f"(chat: {exc})", file=out)
         return
-    await session.say(user, text, speaker=speaker)
+    if text.startswith("\\"):
+        await session.say(user, text[1:], speaker=speaker)
+        return
+    word, _, rest = text.partition(" ")
+    word, rest = word.lower(), rest.strip()
+    if word == "contact":
+        number = rest or CHAT_CONTACT
+        update = session.fake.contact(user, number)
+        await session.send(user, update, f"(shares own contact {number})", speaker=speaker)
+    elif word in ("sticker", "photo", "voice") and not rest:
+        update = getattr(session.fake, word)(user)
+        await session.send(user, update, f"({word})", speaker=speaker)
+    elif word == "wait" and (not rest or _is_seconds(rest)):
+        seconds = float(rest) if rest else WAIT_DEFAULT_SECONDS
+        if not await _wait_for_news(session, user, seconds):
+            print(f"(chat: nothing new from the bot in {seconds:g} s)", file=out)
+    else:
+        await session.say(user, text, speaker=speaker)
+
+
+def _is_seconds(text: str) -> bool:
+    try:
+        return 0 < float(text) <= 600
+    except ValueError:
+        return False
+
+
+async def _wait_for_news(session: OfflineSession, user: FakeUser, seconds: float) -> bool:
+    """Wait until the bot sends or edits something in `user`'s chat; False after `seconds`.
+
+    Reads the transcript rather than the fake: the watcher task collects concurrently, and
+    whichever of the two sees a message first puts it there.
+    """
+    start = len(session.transcript)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        session.collect(user.id)
+        if any(line.speaker.startswith("bot") for line in session.transcript[start:]):
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def run_chat(

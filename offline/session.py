@@ -143,6 +143,14 @@ class OfflineSession:
         await self._deliver(self.fake.text(user, text))
         return self.collect(user.id)
 
+    async def send(
+        self, user: FakeUser, update: dict[str, Any], label: str, *, speaker: str = "you"
+    ) -> list[Line]:
+        """Send any update as `user` (a contact, a sticker…), shown as `label` in the chat."""
+        self.transcript.append(Line(speaker, label))
+        await self._deliver(update)
+        return self.collect(user.id)
+
     async def press(self, user: FakeUser, choice: int, *, speaker: str = "you") -> list[Line]:
         """Tap button number `choice` (1-based) of the latest message that has buttons."""
         message_id, buttons = self._choices.get(user.id, (0, []))

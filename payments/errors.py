@@ -22,16 +22,22 @@ class AmountProblem(StrEnum):
     NOT_WHOLE = "not_whole"
     TOO_SMALL = "too_small"
     TOO_LARGE = "too_large"
+    #: "1.000": a dot before exactly three digits may separate thousands or cents; ask.
+    AMBIGUOUS = "ambiguous"
 
 
 class InvalidAmount(PaymentError):
     """The amount is not a whole number of shillings between `minimum` and `maximum`."""
 
-    def __init__(self, reason: AmountProblem, *, minimum: int, maximum: int) -> None:
+    def __init__(
+        self, reason: AmountProblem, *, minimum: int, maximum: int, thousands: int | None = None
+    ) -> None:
         super().__init__(f"invalid amount ({reason}); allowed {minimum}..{maximum} KES")
         self.reason = reason
         self.minimum = minimum
         self.maximum = maximum
+        #: AMBIGUOUS only: the amount if the dot separated thousands ("1.000" → 1000).
+        self.thousands = thousands
 
 
 class InvalidPhone(PaymentError):
@@ -40,6 +46,15 @@ class InvalidPhone(PaymentError):
     def __init__(self, example: str = "0712 345 678") -> None:
         super().__init__(f"not a Kenyan mobile number (e.g. {example})")
         self.example = example
+
+
+class NotSafaricom(InvalidPhone):
+    """A Kenyan mobile number on another network: M-Pesa prompts only reach Safaricom lines."""
+
+    def __init__(self, msisdn: str, network: str, example: str = "0712 345 678") -> None:
+        super().__init__(example)
+        self.msisdn = msisdn
+        self.network = network
 
 
 class PaymentInProgress(PaymentError):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from daraja.masking import mask_msisdn
-from payments.errors import AmountProblem, InvalidAmount, InvalidPhone
+from payments.errors import AmountProblem, InvalidAmount, InvalidPhone, NotSafaricom
+from payments.msisdn import Network, network_of
 
 if TYPE_CHECKING:
     from config import Settings
@@ -45,8 +46,15 @@ _PREFIX = re.compile(rf"^{_CURRENCY}\s*", re.IGNORECASE)
 _SUFFIX = re.compile(rf"\s*(?:/-|/=|{_CURRENCY})$", re.IGNORECASE)
 # ASCII digits only: int() would also take Arabic-Indic or superscript digits.
 _PLAIN = re.compile(r"[0-9]+")
-_GROUPED = re.compile(r"[0-9]{1,3}(?:([, ])[0-9]{3})(?:\1[0-9]{3})*")
-_DECIMAL = re.compile(r"(?P<whole>[0-9][0-9, ]*)\.(?P<frac>[0-9]+)")
+# Thousands separators: comma, space, no-break space (U+00A0), thin space (U+2009) and narrow
+# no-break space (U+202F), which phones and copied bank texts put between groups of digits.
+_SEPARATORS = ", \u00a0\u2009\u202f"
+_GROUPED = re.compile(rf"[0-9]{{1,3}}(?:([{_SEPARATORS}])[0-9]{{3}})(?:\1[0-9]{{3}})*")
+_DECIMAL = re.compile(rf"(?P<whole>[0-9][0-9{_SEPARATORS}]*)\.(?P<frac>[0-9]+)")
+# "1.000" is KES 1 to a programmer and KES 1,000 to many Kenyans: one dot before exactly three
+# digits is ambiguous, so the customer is asked. Two or more such dots can only be thousands.
+_DOT_THOUSANDS_ONE = re.compile(r"[0-9]{1,3}\.[0-9]{3}")
+_DOT_THOUSANDS_MANY = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3}){2,}")
 
 
 def parse_amount(text: str | int, rules: PaymentRules) -> int:
@@ -71,6 +79,10 @@ def _read_number(text: str, rules: PaymentRules) -> int:
     negative = body.startswith("-")
     if negative:
         body = body[1:].strip()
+    if _DOT_THOUSANDS_ONE.fullmatch(body):
+        raise InvalidAmount(AmountProblem.AMBIGUOUS, **limits, thousands=int(body.replace(".", "")))
+    if _DOT_THOUSANDS_MANY.fullmatch(body):
+        body = body.replace(".", "")
     decimal = _DECIMAL.fullmatch(body)
     if decimal:
         if decimal["frac"].strip("0"):
@@ -79,7 +91,7 @@ def _read_number(text: str, rules: PaymentRules) -> int:
     if _PLAIN.fullmatch(body):
         digits = body
     elif _GROUPED.fullmatch(body):
-        digits = body.replace(",", "").replace(" ", "")
+        digits = re.sub(f"[{_SEPARATORS}]", "", body)
     else:
         raise InvalidAmount(AmountProblem.NOT_A_NUMBER, **limits)
     value = int(digits)
@@ -87,8 +99,9 @@ def _read_number(text: str, rules: PaymentRules) -> int:
 
 
 _PHONE_NOISE = re.compile(r"[\s\-().]")
-# National significant number of a Kenyan mobile line: 7XX XXX XXX or 10X/11X XXX XXX.
-_MOBILE = re.compile(r"(?:7[0-9]|1[01])[0-9]{7}")
+# National significant number of a Kenyan mobile line: 7XX XXX XXX or 1XX XXX XXX, in a block
+# allocated to a network (payments.msisdn).
+_MOBILE = re.compile(r"[17][0-9]{8}")
 
 
 def normalize_phone(text: str) -> str:
@@ -108,9 +121,18 @@ def normalize_phone(text: str) -> str:
     if national is not None and len(national) == 10 and national.startswith("0"):
         # "+254 0712 345 678": people keep the trunk zero after the country code.
         national = national[1:]
-    if national is None or not _MOBILE.fullmatch(national):
+    if national is None or not _MOBILE.fullmatch(national) or network_of(national) is None:
         raise InvalidPhone(PHONE_EXAMPLE)
     return "254" + national
+
+
+def safaricom_phone(text: str) -> str:
+    """`normalize_phone`, and only a Safaricom line: others raise `NotSafaricom` (the reason)."""
+    msisdn = normalize_phone(text)
+    network = network_of(msisdn)
+    if network is not Network.SAFARICOM:
+        raise NotSafaricom(msisdn, str(network), PHONE_EXAMPLE)
+    return msisdn
 
 
 def mask_phone(phone: str) -> str:

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
+from bot.app import ALLOWED_UPDATES
 from webhooks.body import MAX_UPDATE_BYTES, BadBody, read_json
 from webhooks.security import secrets_match
 
@@ -49,6 +50,10 @@ async def telegram_webhook(request: Request) -> Response:
         return _answer(runtime, exc.status, "bad body", exc.reason)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         return _answer(runtime, 400, "bad body", "not a Telegram update")
+    if not any(kind in data for kind in ALLOWED_UPDATES):
+        # Not a type the bot subscribes to (a business message, an edit…): acknowledged so
+        # Telegram does not re-send it, and never queued (bot.app's gate would drop it too).
+        return _answer(runtime, 200, "ignored")
     try:
         update = Update.de_json(data, application.bot)
     except Exception as exc:  # whatever PTB's parser chokes on is a bad body

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import httpx
-from telegram import Update
 from telegram.error import TelegramError
 from telegram.request import BaseRequest
 
-from bot.app import build_application, publish_commands
+from bot.app import ALLOWED_UPDATES, build_application, publish_commands
 from bot.context import BotServices, notifier_of
 from config import Settings
 from config.settings import DarajaEnv
@@ -251,14 +250,14 @@ class Runtime:
         if self.telegram_mode == "polling":
             assert application.updater is not None
             # start_polling deletes any webhook first: Telegram refuses getUpdates while one is set.
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
             self._exit.push_async_callback(application.updater.stop)
         elif register_webhook:
             secret = self.settings.telegram_webhook_secret
             await application.bot.set_webhook(
                 telegram_webhook_url(self.settings),
                 secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=list(ALLOWED_UPDATES),
             )
             log.info("Telegram webhook registered at %s", telegram_webhook_url(self.settings))
         if self.telegram_mode == "polling" or register_webhook:

@@ -16,11 +16,13 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import texts, views
 from bot.context import PRIVATE, BotContext
 from bot.texts import money, t
+from daraja.masking import mask_checkout_id
 from daraja.result_codes import describe
+from daraja.types import Outcome
 from payments.errors import PaymentNotFound
 from payments.models import Payment
 from payments.rules import mask_phone
-from payments.states import RECONCILABLE_STATES, PaymentStatus
+from payments.states import RECONCILABLE_STATES
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,9 @@ async def status(update: Update, context: BotContext) -> None:
 async def _summary(update: Update, context: BotContext) -> None:
     lang = context.lang(update)
     summary = await context.payments.day_summary()
-    counts = ", ".join(f"{state}: {n}" for state, n in sorted(summary.counts.items()) if n)
+    counts = ", ".join(
+        f"{views.status_word(lang, state)}: {n}" for state, n in sorted(summary.counts.items()) if n
+    )
     rate = summary.success_rate
     last = summary.last_callback_at
     if last is None:
@@ -84,36 +88,65 @@ async def _one_payment(update: Update, context: BotContext, ref: str) -> None:
         await _reply(update, t(lang, "admin_not_found", ref=ref[:40]))
         return
     live = None
-    # Only a payment Daraja accepted (it has a CheckoutRequestID) can be queried.
-    if payment.status in RECONCILABLE_STATES and payment.checkout_request_id:
-        payment = await context.payments.reconcile_one(payment.id)
-        live = _live_answer(lang, payment)
+    # Only a waiting payment Daraja accepted (it has a CheckoutRequestID) is worth a query; a
+    # flagged one waits for a person. "Live query" is shown only when one was made.
+    if (
+        payment.status in RECONCILABLE_STATES
+        and payment.checkout_request_id
+        and not payment.flagged_reason
+    ):
+        payment, queried = await _reconcile(context, payment)
+        if queried:
+            live = _live_answer(lang, payment)
     await _reply(update, await _payment_card(lang, context, payment, live))
 
 
+async def _reconcile(context: BotContext, payment: Payment) -> tuple[Payment, bool]:
+    """Ask M-Pesa about `payment` (if the service finds it worth asking); whether it did.
+
+    Every query leaves an event on the payment's timeline (an answer, "still processing" or
+    an error), so a timeline that did not grow means no query was made.
+    """
+    before = len(await context.payments.timeline(payment.id))
+    fresh = await context.payments.reconcile_one(payment.id)
+    after = len(await context.payments.timeline(payment.id))
+    return fresh, after > before
+
+
 def _live_answer(lang: str, payment: Payment) -> str:
-    status_value = payment.status
-    if status_value in RECONCILABLE_STATES:
+    if payment.status in RECONCILABLE_STATES:
         return t(lang, "admin_live_query", answer=t(lang, "admin_live_processing"))
-    return t(lang, "admin_live_query", answer=str(status_value))
+    return t(lang, "admin_live_query", answer=views.status_word(lang, payment.status))
+
+
+def _why_no_query(lang: str, payment: Payment) -> str:
+    if payment.flagged_reason:
+        return t(lang, "admin_no_query_flagged")
+    status = views.status_word(lang, payment.status)
+    if not payment.checkout_request_id:
+        return t(lang, "admin_no_query_not_pushed", status=status)
+    return t(lang, "admin_no_query_final", status=status)
 
 
 async def _payment_card(lang: str, context: BotContext, payment: Payment, live: str | None) -> str:
     p = payment
     events = await context.payments.timeline(p.id)
     timeline = "\n".join(
-        f"  {texts.when(e.created_at, lang)} {e.kind}{_detail(e)}" for e in events
+        f"  {texts.when(e.created_at, lang)} {_event_words(lang, e.kind)}{_detail(lang, e)}"
+        for e in events
     ) or "  " + t(lang, "none")
     code = p.result_code
-    result = f"{code} {describe(code).summary}" if code and ":" not in code else code
+    result = _result_words(lang, code)
     card = t(
         lang,
         "admin_payment",
         id=p.id,
         amount=money(p.amount),
         phone=mask_phone(p.phone),
-        status=p.status,
-        checkout=p.checkout_request_id or t(lang, "none"),
+        status=views.admin_status(lang, p),
+        checkout=mask_checkout_id(p.checkout_request_id)
+        if p.checkout_request_id
+        else t(lang, "none"),
         receipt=p.receipt or t(lang, "none"),
         result=result or t(lang, "none"),
         timeline=timeline,
@@ -121,15 +154,58 @@ async def _payment_card(lang: str, context: BotContext, payment: Payment, live: 
     return f"{card}\n{live}" if live else card
 
 
-# Event details worth a line in a chat; the rest (raw bodies, ids) stays in the database.
-_TIMELINE_KEYS = ("result_code", "code", "decision", "receipt", "amount", "by", "error", "reason")
+def _event_words(lang: str, kind: object) -> str:
+    key = f"event_{kind}"
+    return t(lang, key) if texts.has(lang, key) else str(kind).replace("_", " ")
 
 
-def _detail(event: object) -> str:
+def _result_words(lang: str, code: str | None) -> str | None:
+    """M-Pesa's result code in words: the outcome in the admin's language, and in English also
+    Daraja's own explanation (daraja.result_codes has it in English only)."""
+    if not code or ":" in code:
+        return code  # none yet, or one of our own `push:…` codes
+    info = describe(code)
+    status = _OUTCOME_STATUS.get(info.outcome)
+    words = views.status_word(lang, status) if status else t(lang, "none")
+    shown = f"{words} ({t(lang, 'admin_detail_code', code=code)})"
+    if texts.lang_or_default(lang) == "en":
+        shown += f": {info.summary}"
+    return shown
+
+
+_OUTCOME_STATUS = {
+    Outcome.PAID: "paid",
+    Outcome.CANCELLED: "cancelled",
+    Outcome.EXPIRED: "expired",
+    Outcome.FAILED: "failed",
+    Outcome.UNKNOWN: "unknown",
+}
+
+
+# Event details worth a line in a chat, in words; the rest (raw bodies, ids) stays in the
+# database. `decision` repeats the event's own kind, so it is not shown.
+_TIMELINE_KEYS = ("result_code", "code", "receipt", "amount", "by", "error", "reason")
+
+
+def _detail(lang: str, event: object) -> str:
     detail = getattr(event, "detail", None)
     if not isinstance(detail, dict):
         return ""
-    shown = [f"{key}={detail[key]}" for key in _TIMELINE_KEYS if detail.get(key) not in (None, "")]
+    shown = []
+    for key in _TIMELINE_KEYS:
+        value = detail.get(key)
+        if value in (None, ""):
+            continue
+        if key == "amount" and isinstance(value, int):
+            shown.append(money(value))
+        elif key in ("result_code", "code"):
+            shown.append(t(lang, "admin_detail_code", code=value))
+        elif key == "receipt":
+            shown.append(t(lang, "admin_detail_receipt", receipt=value))
+        elif key == "by":
+            shown.append(t(lang, "admin_detail_by", who=value))
+        else:
+            shown.append(str(value).replace("_", " "))
     return f" ({', '.join(shown)})" if shown else ""
 
 
@@ -170,12 +246,16 @@ async def reconcile(update: Update, context: BotContext) -> None:
         await _reply(update, t(lang, "admin_not_found", ref=ref[:40]))
         return
     try:
-        payment = await context.payments.reconcile_one(payment.id)
+        payment, queried = await _reconcile(context, payment)
     except PaymentNotFound:
         await _reply(update, t(lang, "admin_not_found", ref=ref[:40]))
         return
+    if not queried:
+        why = _why_no_query(lang, payment)
+        await _reply(update, t(lang, "admin_reconcile_no_query", id=payment.id, why=why))
+        return
     await _reply(
-        update, t(lang, "admin_reconciled", id=payment.id, status=PaymentStatus(payment.status))
+        update, t(lang, "admin_reconciled", id=payment.id, status=views.admin_status(lang, payment))
     )
 
 

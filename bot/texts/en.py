@@ -104,7 +104,9 @@ TEXTS: dict[str, str] = {
     "amount_invalid": (
         "That is not an amount I can take. Type whole shillings between {minimum} and {maximum}."
     ),
-    "amount_not_a_number": ("“{text}” is not a number. Type the amount in shillings, e.g. 500."),
+    "amount_not_a_number": (
+        "Please type the amount in figures, e.g. 500. I could not read an amount in “{text}”."
+    ),
     "amount_not_whole": (
         "M-Pesa only takes whole shillings: please type an amount without cents, e.g. 10."
     ),
@@ -213,7 +215,7 @@ TEXTS: dict[str, str] = {
         "Received: {total}\n"
         "Success rate: {rate}\n"
         "Pending now: {pending}\n"
-        "Last callback: {last_callback}"
+        "Last M-Pesa answer: {last_callback}"
     ),
     "admin_no_callback": "none yet",
     "admin_ago": "{seconds} s ago",
@@ -221,7 +223,7 @@ TEXTS: dict[str, str] = {
         "Payment {id}: {amount}, {phone}, {status}\n"
         "Checkout: {checkout}\n"
         "Receipt: {receipt}\n"
-        "Result: {result}\n"
+        "M-Pesa said: {result}\n"
         "Timeline:\n{timeline}"
     ),
     "admin_live_query": "Live query: {answer}",
@@ -234,11 +236,100 @@ TEXTS: dict[str, str] = {
     "admin_payment_line": "#{id} {when} · {amount} · {phone} · {status}",
     "admin_reconcile_usage": "Usage: /reconcile <payment id>",
     "admin_reconciled": "Queried M-Pesa for payment {id}: now {status}.",
-    "admin_alert": "⚠ Payment #{payment_id}: {topic}. {facts}. See /status {payment_id}.",
+    "admin_alert": (
+        "⚠ Payment #{payment_id} needs a look ({topic}). Checkout {checkout}. "
+        "See /status {payment_id}."
+    ),
     "none": "—",
     "wait_second": "1 second",
     "wait_seconds": "{n} seconds",
     "wait_minutes": "{n} minutes",
+    # --- never silent (issue 13) ---
+    "pointer": (
+        "I take M-Pesa payments for {merchant}. Send /pay to pay, or just type the amount "
+        "(e.g. 500). /help explains how it works."
+    ),
+    "pointer_waiting": (
+        "Your payment of {amount} is on its way: check your phone and enter your M-Pesa PIN. "
+        "I will tell you here as soon as M-Pesa answers. /help explains more."
+    ),
+    "unknown_command": "I do not know the command {command}.",
+    "button_stale": "This button is no longer in use.",
+    "confirm_replaced": (
+        "Replaced by your new payment: no M-Pesa prompt was sent for this one. Nothing was charged."
+    ),
+    "confirm_expired": (
+        "This confirmation expired before it was confirmed: no M-Pesa prompt was sent. "
+        "Nothing was charged. Send /pay to start again."
+    ),
+    "confirm_ended": (
+        "This payment was stopped before any M-Pesa prompt was sent. Nothing was charged. "
+        "Send /pay to start again."
+    ),
+    "amount_ambiguous": (
+        "Did you mean {thousands}? In “{text}” the dot could separate thousands or cents, "
+        "so please type the amount without it, e.g. {plain}."
+    ),
+    "phone_not_safaricom": (
+        "That number is on {network}, and M-Pesa prompts only reach Safaricom lines. "
+        "Please type your Safaricom M-Pesa number, e.g. 0712 345 678."
+    ),
+    "network_airtel": "Airtel",
+    "network_telkom": "Telkom",
+    "network_other": "another network",
+    # --- admin views in words ---
+    "admin_status_line": "Status: {status}",
+    "admin_flagged_amount_mismatch": "flagged: amount mismatch (paid {paid}, expected {expected})",
+    "admin_flagged_receipt_conflict": (
+        "flagged: M-Pesa's receipt for it already belongs to another payment"
+    ),
+    "admin_flagged": "flagged: {reason}",
+    "admin_reconcile_no_query": "Did not query M-Pesa about payment {id}: {why}.",
+    "admin_no_query_final": "it is {status}, which is final",
+    "admin_no_query_flagged": "it is flagged for a person to check",
+    "admin_no_query_not_pushed": "M-Pesa never accepted a prompt for it ({status})",
+    "alert_amount_mismatch": (
+        "⚠ Payment #{payment_id}: M-Pesa reports {paid} paid, but {expected} was asked, "
+        "so it was not marked paid. Receipt {receipt}, checkout {checkout}. "
+        "Please check it: /status {payment_id}."
+    ),
+    "alert_receipt_conflict": (
+        "⚠ Payment #{payment_id}: M-Pesa sent receipt {receipt}, which already belongs to "
+        "another payment, so it was not marked paid. Checkout {checkout}. "
+        "Please check it: /status {payment_id}."
+    ),
+    "alert_second_receipt": (
+        "⚠ Payment #{payment_id} was already paid, and M-Pesa has now sent a second receipt, "
+        "{receipt}, for it: the customer may have paid twice. Checkout {checkout}. "
+        "Please check it: /status {payment_id}."
+    ),
+    "alert_paid_after_final": (
+        "⚠ Payment #{payment_id}: M-Pesa now says it was paid ({paid}, receipt {receipt}) "
+        "after the customer was told it did not go through. Checkout {checkout}. "
+        "Please check it: /status {payment_id}."
+    ),
+    "event_created": "created",
+    "event_push_requested": "prompt requested",
+    "event_pushed": "prompt sent",
+    "event_push_failed": "prompt not sent",
+    "event_push_unknown": "prompt outcome unknown",
+    "event_callback": "M-Pesa callback",
+    "event_query": "M-Pesa query",
+    "event_query_pending": "queried: still processing",
+    "event_query_error": "query failed",
+    "event_duplicate": "repeated answer",
+    "event_conflict": "conflicting answer",
+    "event_late_result": "late answer",
+    "event_details": "details added",
+    "event_amount_mismatch": "amount mismatch",
+    "event_receipt_conflict": "receipt conflict",
+    "event_unknown_checkout": "unknown checkout",
+    "event_expired": "expired",
+    "event_cancelled": "cancelled",
+    "event_notified": "customer told",
+    "admin_detail_code": "code {code}",
+    "admin_detail_receipt": "receipt {receipt}",
+    "admin_detail_by": "by {who}",
     # --- the shop: /link, /export, /find, /report, daily summary ---
     "help_shop": (
         "For the shop: /link [amount] [reference] for a payment QR code, /export [range] for a "

@@ -71,9 +71,9 @@ TEXTS: dict[str, str] = {
         "Nitakujulisha hapa mara M-Pesa itakapojibu."
     ),
     "already_sent": "Tayari limetumwa: angalia simu yako uone ombi la M-Pesa.",
-    "payment_closed": "Malipo haya yameshakamilika.",
+    "payment_closed": "Malipo haya yameshamalizika.",
     "draft_expired": (
-        "Uthibitisho huu umepitwa na muda, kwa hivyo sikutuma ombi la M-Pesa. "
+        "Muda wa uthibitisho huu umekwisha, kwa hivyo sikutuma ombi la M-Pesa. "
         "Tuma /pay kuanza upya."
     ),
     "cancelled": "Imeghairiwa. Hakuna pesa iliyokatwa. Tuma /pay kuanza upya.",
@@ -104,7 +104,9 @@ TEXTS: dict[str, str] = {
     "amount_invalid": (
         "Siwezi kupokea kiasi hicho. Andika shilingi kamili kati ya {minimum} na {maximum}."
     ),
-    "amount_not_a_number": "“{text}” si namba. Andika kiasi kwa shilingi, mfano 500.",
+    "amount_not_a_number": (
+        "Andika kiasi kwa tarakimu, k.m. 500. Sikuweza kusoma kiasi katika “{text}”."
+    ),
     "amount_not_whole": (
         "M-Pesa inapokea shilingi kamili tu: tafadhali andika kiasi bila senti, mfano 10."
     ),
@@ -113,7 +115,7 @@ TEXTS: dict[str, str] = {
     "amount_again": "Unataka kulipa kiasi gani?",
     # --- phone problems ---
     "phone_invalid": (
-        "Hiyo si namba ya simu ya Kenya ninayoweza kutumia kwa M-Pesa. "
+        "Siwezi kutuma ombi la M-Pesa kwa namba hiyo: nahitaji namba ya simu ya Kenya. "
         "Andika namba ya Safaricom kama 0712 345 678 au +254 712 345 678."
     ),
     "phone_again": "Nitumie namba gani ya M-Pesa?",
@@ -200,7 +202,7 @@ TEXTS: dict[str, str] = {
     "history_line": "{when} · {amount} · {status}{receipt}",
     "status_created": "hayajaanza",
     "status_pushing": "ombi linatumwa",
-    "status_pending": "inasubiri PIN",
+    "status_pending": "yanasubiri PIN",
     "status_paid": "yamelipwa",
     "status_failed": "hayakufanikiwa",
     "status_cancelled": "yameghairiwa",
@@ -220,7 +222,7 @@ TEXTS: dict[str, str] = {
         "Zilizopokelewa: {total}\n"
         "Kiwango cha mafanikio: {rate}\n"
         "Yanayosubiri sasa: {pending}\n"
-        "Callback ya mwisho: {last_callback}"
+        "Jibu la mwisho la M-Pesa: {last_callback}"
     ),
     "admin_no_callback": "bado hakuna",
     "admin_ago": "sekunde {seconds} zilizopita",
@@ -228,10 +230,10 @@ TEXTS: dict[str, str] = {
         "Malipo {id}: {amount}, {phone}, {status}\n"
         "Checkout: {checkout}\n"
         "Risiti: {receipt}\n"
-        "Jibu: {result}\n"
-        "Mfuatano:\n{timeline}"
+        "M-Pesa ilisema: {result}\n"
+        "Yaliyotokea:\n{timeline}"
     ),
-    "admin_live_query": "Ulizo la moja kwa moja: {answer}",
+    "admin_live_query": "Nimeiuliza M-Pesa sasa hivi: {answer}",
     "admin_live_processing": "bado yanashughulikiwa",
     "admin_not_found": "Hakuna malipo yanayolingana na {ref}.",
     "admin_pending_empty": "Hakuna yanayosubiri.",
@@ -240,12 +242,104 @@ TEXTS: dict[str, str] = {
     "admin_recent_header": "Malipo {n} ya mwisho:",
     "admin_payment_line": "#{id} {when} · {amount} · {phone} · {status}",
     "admin_reconcile_usage": "Matumizi: /reconcile <namba ya malipo>",
-    "admin_reconciled": "Nimeuliza M-Pesa kuhusu malipo {id}: sasa {status}.",
-    "admin_alert": "⚠ Malipo #{payment_id}: {topic}. {facts}. Angalia /status {payment_id}.",
+    "admin_reconciled": "Nimeiuliza M-Pesa kuhusu malipo {id}: sasa {status}.",
+    "admin_alert": (
+        "⚠ Malipo #{payment_id} yanahitaji kuangaliwa ({topic}). Checkout {checkout}. "
+        "Angalia /status {payment_id}."
+    ),
     "none": "—",
     "wait_second": "sekunde 1",
     "wait_seconds": "sekunde {n}",
     "wait_minutes": "dakika {n}",
+    # --- never silent (issue 13) ---
+    "pointer": (
+        "Ninapokea malipo ya M-Pesa kwa niaba ya {merchant}. Tuma /pay kulipa, au andika tu "
+        "kiasi (k.m. 500). /help inaeleza jinsi inavyofanya kazi."
+    ),
+    "pointer_waiting": (
+        "Malipo yako ya {amount} yanaendelea: angalia simu yako na uweke PIN yako ya M-Pesa. "
+        "Nitakujulisha hapa mara tu M-Pesa itakapojibu. /help kwa maelezo zaidi."
+    ),
+    "unknown_command": "Sijui amri {command}.",
+    "button_stale": "Kitufe hiki hakitumiki tena.",
+    "confirm_replaced": (
+        "Malipo haya yamebadilishwa na malipo yako mapya: hakuna ombi la M-Pesa lililotumwa "
+        "kwa haya. Hakuna pesa iliyokatwa."
+    ),
+    "confirm_expired": (
+        "Muda wa kuthibitisha umekwisha kabla hujathibitisha: hakuna ombi la M-Pesa "
+        "lililotumwa. Hakuna pesa iliyokatwa. Tuma /pay kuanza upya."
+    ),
+    "confirm_ended": (
+        "Malipo haya yalisitishwa kabla ombi lolote la M-Pesa halijatumwa. Hakuna pesa "
+        "iliyokatwa. Tuma /pay kuanza upya."
+    ),
+    "amount_ambiguous": (
+        "Ulimaanisha {thousands}? Katika “{text}” nukta inaweza kutenganisha maelfu au senti, "
+        "kwa hivyo tafadhali andika kiasi bila nukta, k.m. {plain}."
+    ),
+    "phone_not_safaricom": (
+        "Namba hiyo ni ya {network}, na maombi ya M-Pesa hufika kwenye laini za Safaricom tu. "
+        "Tafadhali andika namba yako ya Safaricom yenye M-Pesa, k.m. 0712 345 678."
+    ),
+    "network_airtel": "Airtel",
+    "network_telkom": "Telkom",
+    "network_other": "mtandao mwingine",
+    # --- admin views in words ---
+    "admin_status_line": "Hali: {status}",
+    "admin_flagged_amount_mismatch": (
+        "yamealamishwa: kiasi hakilingani (kimelipwa {paid}, kilitarajiwa {expected})"
+    ),
+    "admin_flagged_receipt_conflict": (
+        "yamealamishwa: risiti ya M-Pesa kwa malipo haya tayari ni ya malipo mengine"
+    ),
+    "admin_flagged": "yamealamishwa: {reason}",
+    "admin_reconcile_no_query": "Sikuiuliza M-Pesa kuhusu malipo {id}: {why}.",
+    "admin_no_query_final": "hali yake ni {status}, na haitabadilika tena",
+    "admin_no_query_flagged": "yamealamishwa ili mtu ayaangalie",
+    "admin_no_query_not_pushed": "M-Pesa haikuwahi kupokea ombi lake ({status})",
+    "alert_amount_mismatch": (
+        "⚠ Malipo #{payment_id}: M-Pesa inasema {paid} zimelipwa, lakini {expected} ndizo "
+        "zilizoombwa, kwa hivyo hayakuwekwa kuwa yamelipwa. Risiti {receipt}, checkout "
+        "{checkout}. Tafadhali yaangalie: /status {payment_id}."
+    ),
+    "alert_receipt_conflict": (
+        "⚠ Malipo #{payment_id}: M-Pesa imetuma risiti {receipt}, ambayo tayari ni ya malipo "
+        "mengine, kwa hivyo hayakuwekwa kuwa yamelipwa. Checkout {checkout}. "
+        "Tafadhali yaangalie: /status {payment_id}."
+    ),
+    "alert_second_receipt": (
+        "⚠ Malipo #{payment_id} yalikuwa yameshalipwa, na sasa M-Pesa imetuma risiti ya pili, "
+        "{receipt}: huenda mteja amelipa mara mbili. Checkout {checkout}. "
+        "Tafadhali yaangalie: /status {payment_id}."
+    ),
+    "alert_paid_after_final": (
+        "⚠ Malipo #{payment_id}: M-Pesa sasa inasema yamelipwa ({paid}, risiti {receipt}) "
+        "baada ya mteja kuambiwa kuwa hayakufanikiwa. Checkout {checkout}. "
+        "Tafadhali yaangalie: /status {payment_id}."
+    ),
+    "event_created": "yameundwa",
+    "event_push_requested": "ombi limeagizwa",
+    "event_pushed": "ombi limetumwa",
+    "event_push_failed": "ombi halikutumwa",
+    "event_push_unknown": "haijulikani kama ombi lilitumwa",
+    "event_callback": "jibu la M-Pesa",
+    "event_query": "tuliiuliza M-Pesa",
+    "event_query_pending": "tuliiuliza M-Pesa: bado yanashughulikiwa",
+    "event_query_error": "kuiuliza M-Pesa kulishindikana",
+    "event_duplicate": "jibu lililorudiwa",
+    "event_conflict": "jibu linalopingana",
+    "event_late_result": "jibu lililochelewa",
+    "event_details": "maelezo yameongezwa",
+    "event_amount_mismatch": "kiasi hakilingani",
+    "event_receipt_conflict": "mgongano wa risiti",
+    "event_unknown_checkout": "checkout isiyojulikana",
+    "event_expired": "muda umekwisha",
+    "event_cancelled": "yameghairiwa",
+    "event_notified": "mteja amejulishwa",
+    "admin_detail_code": "msimbo {code}",
+    "admin_detail_receipt": "risiti {receipt}",
+    "admin_detail_by": "na {who}",
     # --- the shop: /link, /export, /find, /report, daily summary ---
     "help_shop": (
         "Kwa duka: /link [kiasi] [kumbukumbu] kwa msimbo wa QR wa malipo, /export [kipindi] kwa "

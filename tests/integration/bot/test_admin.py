@@ -35,11 +35,11 @@ async def test_status_summary(
     await _paid_and_pending(bot, customer, other_customer)
     reply = await bot.say(admin_user, "/status")
     assert "emulator" in reply  # the Daraja environment in use
-    assert "paid: 1" in reply and "pending: 1" in reply
+    assert "paid: 1" in reply and "waiting for PIN: 1" in reply  # statuses in words
     assert "Received: KES 1,500" in reply
     assert "Success rate: 100%" in reply
     assert "Pending now: 1" in reply
-    assert "Last callback:" in reply
+    assert "Last M-Pesa answer:" in reply
 
 
 @pytest.mark.parametrize("ref", ["id", "checkout", "TBF34EVY55", "0712345678"])

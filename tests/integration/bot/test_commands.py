@@ -47,9 +47,9 @@ async def test_invalid_deep_link_gives_the_welcome_and_an_explanation(
     texts = bot.fake.texts(customer.id)
     assert texts[0].startswith("Hi Wanjiku!")
     assert "That payment link is not valid" in reply
-    # Not in the conversation: a number now is not an amount.
-    await bot.say(customer, "500")
-    assert bot.fake.texts(customer.id) == texts
+    # Not in a conversation: a bare amount now starts a payment of its own (issue 13).
+    assert (await bot.say(customer, "500")).startswith("Paying KES 500.")
+    assert bot.fake.texts(customer.id)[: len(texts)] == texts
 
 
 async def test_help_lists_admin_commands_only_for_admins(

@@ -107,7 +107,7 @@ async def test_every_step_on_alternating_instances(
 ) -> None:
     a, b = pair
     await b.say(customer, "/pay")
-    assert "is not a number" in await a.say(customer, "lots")  # in the AMOUNT state on A
+    assert "could not read an amount" in await a.say(customer, "lots")  # in the AMOUNT state on A
     assert "Paying KES 700" in await b.say(customer, "700")
     assert await a.say(customer, "07123") == t("en", "phone_invalid")  # still in PHONE, on A
     assert "KES 700" in await b.say(customer, "0712345678")
@@ -317,3 +317,22 @@ async def test_the_sweep_runs_by_itself_on_a_surviving_instance(
         assert await stored_state(customer) is None
     finally:
         await stop_harness(b)
+
+
+async def test_the_other_instance_knows_the_step_for_its_hints_and_pointers(
+    pair: tuple[BotHarness, BotHarness], customer: FakeUser
+) -> None:
+    a, b = pair
+    await a.say(customer, "/pay")
+    await b.feed(b.fake.sticker(customer))  # B learns the step from the database
+    assert b.fake.last(customer.id).text == t("en", "hint_amount")
+    assert await b.say(customer, "/nope") == (
+        t("en", "unknown_command", command="/nope") + "\n" + t("en", "hint_amount")
+    )
+    await a.say(customer, "500")
+    await b.feed(b.fake.photo(customer))
+    assert b.fake.last(customer.id).text == t("en", "hint_phone")
+    await b.say(customer, "/cancel")
+    # Ended on B: A, which saw the conversation last at the phone step, now points the way.
+    await a.feed(a.fake.sticker(customer))
+    assert a.fake.last(customer.id).text == t("en", "pointer", merchant="Duka la Mama")

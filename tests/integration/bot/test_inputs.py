@@ -15,7 +15,7 @@ from tests.support.bot import BotHarness
         ("0", "The smallest amount is KES 1."),
         ("-5", "The smallest amount is KES 1."),
         ("10.50", "M-Pesa only takes whole shillings"),
-        ("abc", "“abc” is not a number"),
+        ("abc", "I could not read an amount in “abc”"),
         ("300000", "The largest amount for one M-Pesa payment is KES 250,000."),
     ],
 )

@@ -145,7 +145,10 @@ async def test_admins_get_alerts(bot: BotHarness, customer: FakeUser, admin_user
     await bot.service.apply_result(parse_stk_callback(body))
     await bot.deliver()
     alert = bot.fake.last(admin_user.id).text
-    assert alert.startswith(f"⚠ Payment #{payment.id}: amount mismatch")
+    assert alert.startswith(
+        f"⚠ Payment #{payment.id}: M-Pesa reports KES 5 paid, but KES 500 was asked, "
+        "so it was not marked paid."
+    )
     assert f"/status {payment.id}" in alert
     assert "254712345678" not in alert
 

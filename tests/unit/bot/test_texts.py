@@ -27,7 +27,15 @@ def test_placeholders_match_between_languages(key: str) -> None:
 
 
 # Keys that are the same in every language: names of languages, and pure layout lines.
-SAME_IN_BOTH = {"btn_lang_en", "btn_lang_sw", "none", "admin_payment_line", "history_line"}
+SAME_IN_BOTH = {
+    "btn_lang_en",
+    "btn_lang_sw",
+    "none",
+    "admin_payment_line",
+    "history_line",
+    "network_airtel",  # network names are brands
+    "network_telkom",
+}
 
 
 @pytest.mark.parametrize("key", sorted(set(en.TEXTS) - SAME_IN_BOTH))
@@ -104,3 +112,52 @@ def test_waits_round_up() -> None:
     assert texts.wait(90, "en") == "90 seconds"
     assert texts.wait(121, "en") == "3 minutes"
     assert texts.wait(3600, "sw") == "dakika 60"
+
+
+# Issue 13: the wording a Kenyan customer stumbled on, and what replaced it.
+@pytest.mark.parametrize(
+    ("key", "gone", "now"),
+    [
+        ("status_pending", "inasubiri", "yanasubiri PIN"),  # agrees with "malipo"
+        ("payment_closed", "yameshakamilika", "yameshamalizika"),  # also said of failed ones
+        ("amount_not_a_number", "si namba", "Andika kiasi kwa tarakimu, k.m. 500"),
+        ("draft_expired", "umepitwa na muda", "Muda wa uthibitisho huu umekwisha"),
+        ("admin_live_query", "Ulizo", "Nimeiuliza M-Pesa"),
+        ("admin_payment", "Mfuatano", "Yaliyotokea"),
+        ("admin_summary", "Callback ya mwisho", "Jibu la mwisho la M-Pesa"),
+    ],
+)
+def test_kiswahili_fixes(key: str, gone: str, now: str) -> None:
+    assert gone not in sw.TEXTS[key]
+    assert now in sw.TEXTS[key]
+
+
+def test_no_kiswahili_text_is_left_with_the_awkward_words() -> None:
+    for word in ("umepitwa", "Ulizo", "Mfuatano", "Callback ya", "sasa paid", "si namba"):
+        assert not [key for key, text in sw.TEXTS.items() if word in text], word
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        "created",
+        "pushing",
+        "pending",
+        "paid",
+        "failed",
+        "cancelled",
+        "expired",
+        "push_failed",
+        "unknown",
+    ],
+)
+def test_every_status_has_words_in_both_languages(status: str) -> None:
+    assert en.TEXTS[f"status_{status}"] and sw.TEXTS[f"status_{status}"]
+    assert en.TEXTS[f"status_{status}"] != sw.TEXTS[f"status_{status}"]
+
+
+def test_every_timeline_event_has_words_in_both_languages() -> None:
+    from payments.models import EventKind
+
+    for kind in EventKind:
+        assert f"event_{kind}" in en.TEXTS and f"event_{kind}" in sw.TEXTS, kind

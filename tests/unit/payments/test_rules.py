@@ -28,6 +28,10 @@ RULES = PaymentRules()
         ("1500.00", 1500),
         ("1,500.00", 1500),
         ("1 500", 1500),
+        ("1\u00a0500", 1500),  # no-break space
+        ("1\u2009500", 1500),  # thin space
+        ("1\u202f500", 1500),  # narrow no-break space
+        ("Ksh 12\u00a0500", 12_500),
         ("250,000", 250_000),
         ("1", 1),
         (1500, 1500),
@@ -46,7 +50,10 @@ def test_amounts_people_type_are_read_as_whole_shillings(text: str | int, expect
         (0, AmountProblem.TOO_SMALL),
         ("10.50", AmountProblem.NOT_WHOLE),
         ("1500.5", AmountProblem.NOT_WHOLE),
-        ("1.500", AmountProblem.NOT_WHOLE),
+        ("1.500", AmountProblem.AMBIGUOUS),
+        ("1.000", AmountProblem.AMBIGUOUS),
+        ("KES 250.000", AmountProblem.AMBIGUOUS),
+        ("1.000.000", AmountProblem.TOO_LARGE),
         ("250001", AmountProblem.TOO_LARGE),
         ("250,001", AmountProblem.TOO_LARGE),
         ("99999999999999999999", AmountProblem.TOO_LARGE),
@@ -67,6 +74,18 @@ def test_bad_amounts_are_refused_with_a_reason(text: str | int, reason: AmountPr
         parse_amount(text, RULES)
     assert caught.value.reason is reason
     assert (caught.value.minimum, caught.value.maximum) == (1, 250_000)
+
+
+@pytest.mark.parametrize(
+    ("text", "thousands"), [("1.000", 1000), ("1.500", 1500), ("Ksh 25.000", 25000)]
+)
+def test_a_dot_before_three_digits_is_ambiguous_and_carries_the_thousands_reading(
+    text: str, thousands: int
+) -> None:
+    with pytest.raises(InvalidAmount) as caught:
+        parse_amount(text, RULES)
+    assert caught.value.reason is AmountProblem.AMBIGUOUS
+    assert caught.value.thousands == thousands
 
 
 def test_limits_come_from_the_rules() -> None:
@@ -127,7 +146,7 @@ def test_kenyan_mobile_numbers_are_normalised(text: str, expected: str) -> None:
         "+255712345678",  # Tanzania
         "+1 415 555 0100",
         "0812345678",  # not a mobile range
-        "0121234567",  # 012 is not allocated to mobiles
+        "0151234567",  # 015 is not allocated to mobiles
         "07l2345678",  # letter l for 1
         "phone",
         "",
