@@ -119,6 +119,7 @@ async def test_a_customer_pays_through_real_sockets(tmp_path: Path) -> None:
             PUBLIC_URL=PUBLIC_URL,
             PORT=str(port),
             MPESA_ENV="emulator",
+            ALLOW_EMULATOR="1",
             MPESA_BASE_URL=f"http://127.0.0.1:{emulator_port}",
             MPESA_CALLBACK_TOKEN=TEST_CALLBACK_TOKEN,
             # Daraja would call PUBLIC_URL; here the emulator calls the service's own socket.
