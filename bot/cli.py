@@ -273,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = add("serve")
     serve.add_argument(
-        "--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)"  # noqa: S104
+        "--host",
+        default="0.0.0.0",
+        help="address to listen on (default 0.0.0.0)",  # noqa: S104
     )
     serve.add_argument(
         "--emulator",

@@ -388,9 +388,7 @@ def _shop(settings: Settings) -> list[Finding]:
     if low < 1:
         out.append(Finding("error", "PAY_MIN_AMOUNT", f"{low}: M-Pesa takes 1 shilling or more"))
     elif low > high:
-        out.append(
-            Finding("error", "PAY_MIN_AMOUNT", f"{low} is above PAY_MAX_AMOUNT ({high})")
-        )
+        out.append(Finding("error", "PAY_MIN_AMOUNT", f"{low} is above PAY_MAX_AMOUNT ({high})"))
     else:
         out.append(Finding("ok", "PAY_MIN_AMOUNT", f"KES {low} to {high} (PAY_MAX_AMOUNT)"))
     name = settings.merchant_name.strip()
