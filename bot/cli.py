@@ -274,8 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = add("serve")
     serve.add_argument(
         "--host",
-        default="0.0.0.0",
-        help="address to listen on (default 0.0.0.0)",  # noqa: S104
+        default="0.0.0.0",  # noqa: S104 - a dyno's port is reached through its router
+        help="address to listen on (default 0.0.0.0)",
     )
     serve.add_argument(
         "--emulator",
