@@ -16,29 +16,69 @@ from collections.abc import Iterable
 
 from config import Settings
 from daraja.masking import redact as mask_phones
+from payments.errors import InvalidPhone
+from payments.rules import normalize_phone
 
 MASK = "***"
 URL_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
 # Shorter strings would redact ordinary words; real secrets are long.
 _MIN_SECRET_LENGTH = 6
-# Numbers as customers type them ("0712345678", "0712 345 678", "+254 712 345 678"): PTB logs
-# whole updates, message text included, at DEBUG. The middle digits go, as in mask_phones.
-# That is `(?<!\d)((?:\+?254|0)[ -]?[17]\d)(\d[ -]?\d{3}[ -]?)(\d{3})(?!\d)`, written with each
-# alternative's first character up front and the "no digit before" check as a lookbehind just
-# after it (`0(?<!\d0)` is `(?<!\d)0`), so that `re` only tries the pattern where a `+`, `2` or
-# `0` is, not at every position of every log line. Same matches (tests compare the two).
-_TYPED_PHONE = re.compile(
-    r"((?:\+(?<!\d\+)254|254(?<!\d254)|0(?<!\d0))[ -]?[17]\d)(\d[ -]?\d{3}[ -]?)(\d{3})(?!\d)"
-)
+# Numbers as customers type them ("0712345678", "712345678", "(0712) 345.678", "00254 712 345 678",
+# "+254 (0) 712-345-678"): PTB logs whole updates, message text included, at DEBUG. A run of
+# digits and the separators people type is a candidate; whatever in it `normalize_phone` (the
+# bot's own rule) accepts is masked, so every number the bot would take is hidden in the logs.
+# The run starts at a "+", "(" or a digit with no digit before it; the pattern begins with a
+# character class so `re` skips quickly over text without digits.
+_CANDIDATE = re.compile(r"[+(\d](?:(?<=[+(])|(?<!\d\d))[\d\s\-().]{7,}\d")
+_GROUPS = re.compile(r"\+?\d+")
 _DIGIT = re.compile(r"\d")
+_NATIONAL_DIGITS = 9
+_MAX_GROUPS = 6
 
 
-def _mask_typed_match(match: re.Match[str]) -> str:
-    return match[1] + _DIGIT.sub("•", match[2]) + match[3]
+def _is_phone(text: str) -> bool:
+    try:
+        normalize_phone(text)
+    except InvalidPhone:
+        return False
+    return True
+
+
+def _masked_digits(text: str) -> list[int]:
+    """Offsets of the digits to hide in `text` (one typed number): all but the prefix and the
+    first two and the last three digits of the national number."""
+    digits = [m.start() for m in _DIGIT.finditer(text)]
+    keep_head = len(digits) - _NATIONAL_DIGITS + 2
+    return digits[keep_head:-3]
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    """Mask every number the bot would accept within one run of digits and separators.
+
+    The run may hold several numbers, or digits that read as a number in more than one way
+    ("10 0757 131 241": 100757131 and 0757131241); every reading the bot accepts is masked.
+    """
+    run = match[0]
+    if _is_phone(run):
+        hidden = set(_masked_digits(run))
+    else:
+        groups = list(_GROUPS.finditer(run))
+        hidden = set()
+        for i, first in enumerate(groups):
+            start = first.start()
+            if run[start - 1 : start].isdigit():
+                continue
+            for last in groups[i : i + _MAX_GROUPS]:
+                number = run[start : last.end()]
+                if _is_phone(number):
+                    hidden.update(start + offset for offset in _masked_digits(number))
+    if not hidden:
+        return run
+    return "".join("•" if i in hidden else char for i, char in enumerate(run))
 
 
 def _mask_typed_phones(text: str) -> str:
-    return _TYPED_PHONE.sub(_mask_typed_match, text)
+    return _CANDIDATE.sub(_mask_run, text)
 
 
 # Exception text is rendered (then redacted) by the filter; formatException keeps no state.
@@ -119,6 +159,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.mpesa_consumer_secret,
         settings.mpesa_passkey,
         settings.mpesa_callback_token,
+        settings.metrics_token,
     ]
     return [v.get_secret_value() for v in values if v is not None]
 

@@ -31,6 +31,8 @@ MAX_HEADER_BYTES = 16 * 1024
 HEADER_TIMEOUT_SECONDS = 10.0
 BODY_TIMEOUT_SECONDS = 30.0
 KEEP_ALIVE_SECONDS = 5
+#: How long a refused connection stays open for its client to read the 431.
+REFUSAL_LINGER_SECONDS = 1.0
 #: Open connections at most; fewer when the descriptor limit is low (see `max_connections`).
 MAX_CONNECTIONS = 2000
 #: Descriptors kept for everything but inbound connections: database pool, Daraja, Telegram.
@@ -95,10 +97,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        if self._header_bytes < 0:
+            return  # refused already: the rest is dropped unread
         if self._reading_headers and self._over_header_limit(data):
-            self._disarm()
-            self.transport.write(_TOO_LARGE)
-            self.transport.close()
+            self._refuse_headers()
             return
         super().data_received(data)
 
@@ -112,6 +114,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._header_bytes += len(data)
         self._tail = seen[-3:]
         return self._header_bytes > self.max_header_bytes
+
+    def _refuse_headers(self) -> None:
+        """431, read no more, and close a moment later (closing at once with unread input
+        would reset the connection and the client could lose the answer)."""
+        self._header_bytes = -1
+        self.transport.write(_TOO_LARGE)
+        self.transport.pause_reading()
+        self._arm(REFUSAL_LINGER_SECONDS)
 
     # ---------------------------------------------------------------- parser callbacks
 
