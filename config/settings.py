@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.1"]
     )
     log_level: str = "INFO"
-    # Bearer token for /metrics and /healthz?details=1; unset: /metrics is not served.
+    # Bearer token for /metrics and the details of /healthz; unset: /metrics is not served.
     metrics_token: SecretStr | None = None
     # Heroku's dyno metadata (`heroku labs:enable runtime-dyno-metadata`): PUBLIC_URL's fallback.
     heroku_app_default_domain_name: str | None = None
