@@ -133,3 +133,12 @@ def test_readme_has_the_deploy_button_and_the_two_commands() -> None:
 def test_there_is_a_license() -> None:
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License") and "2026 lipabot contributors" in text
+
+
+def test_every_setting_is_in_the_configuration_table_and_env_example() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for field in Settings.model_fields:
+        name = field.upper()
+        assert f"| `{name}` |" in readme, name
+        assert name in example, name

@@ -355,3 +355,19 @@ def test_serve_logging_setup_end_to_end() -> None:
     assert lines[-1] == "RuntimeError: 071• ••• 678 ***"
     for leaked in ("TEST-bot-token", "cs-Qm3T", "cb-token", "254712345678", "0712", "not at INFO"):
         assert leaked not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "typed", ["712345678", "00254712345678", "(0712) 345.678", "+254 (0) 712-345-678"]
+)
+def test_a_typed_number_in_a_debug_update_is_masked(
+    capture: tuple[logging.Logger, io.StringIO], typed: str
+) -> None:
+    # PTB logs whole updates at DEBUG; the message text is what the customer typed.
+    logger, stream = capture
+    update = {"update_id": 1012340000, "message": {"chat": {"id": 4242}, "text": typed}}
+    logger.getChild("telegram.ext").debug("Processing update %s", update)
+    line = stream.getvalue()
+    assert normalize_phone(typed) == "254712345678"
+    assert typed not in line and "345" not in line
+    assert "678" in line and "1012340000" in line  # the tail stays; ids are no phone numbers
