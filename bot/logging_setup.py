@@ -36,6 +36,11 @@ _NATIONAL_DIGITS = 9
 _MAX_GROUPS = 6
 
 
+#: The national number every number the bot accepts ends in: nine digits, checked on a span's
+#: last nine digits before `normalize_phone` (which raises, slowly, for the many that are not).
+_NATIONAL = re.compile(r"(?:7\d|1[01])\d{7}")
+
+
 def _is_phone(text: str) -> bool:
     try:
         normalize_phone(text)
@@ -59,19 +64,25 @@ def _mask_run(match: re.Match[str]) -> str:
     ("10 0757 131 241": 100757131 and 0757131241); every reading the bot accepts is masked.
     """
     run = match[0]
-    if _is_phone(run):
-        hidden = set(_masked_digits(run))
-    else:
-        groups = list(_GROUPS.finditer(run))
-        hidden = set()
-        for i, first in enumerate(groups):
-            start = first.start()
+    groups = list(_GROUPS.finditer(run))
+    # A number ends where the digits so far end in a national number: find those ends first.
+    digits, ends = "", []
+    for j, group in enumerate(groups):
+        digits += group[0].lstrip("+")
+        if _NATIONAL.fullmatch(digits[-_NATIONAL_DIGITS:]):
+            ends.append(j)
+    if not ends:  # "196.201.214.200", "281120260705505": no number can end anywhere
+        return run
+    hidden: set[int] = set()
+    for j in ends:
+        end = groups[j].end()
+        for i in range(j, max(-1, j - _MAX_GROUPS), -1):
+            start = groups[i].start()
             if run[start - 1 : start].isdigit():
-                continue
-            for last in groups[i : i + _MAX_GROUPS]:
-                number = run[start : last.end()]
-                if _is_phone(number):
-                    hidden.update(start + offset for offset in _masked_digits(number))
+                continue  # starts inside a longer number
+            number = run[start:end]
+            if _is_phone(number):
+                hidden.update(start + offset for offset in _masked_digits(number))
     if not hidden:
         return run
     return "".join("•" if i in hidden else char for i, char in enumerate(run))
