@@ -130,7 +130,7 @@ async def run(callbacks: int, warmup: int, concurrency: int, log_stream: Any) ->
     from config import load_settings
     from config.logging import configure_logging
     from daraja.callbacks import parse_stk_callback
-    from payments import apply_sql
+    from payments.stores import sql as apply_sql
     from webhooks.app import create_app
 
     total = warmup + 2 * callbacks  # asgi and service settle distinct payments

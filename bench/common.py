@@ -33,7 +33,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "LIPABOT_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 #: The bot token the benches give the service and the fake Telegram (fake: nothing real to leak).
-BENCH_BOT_TOKEN = "123456:BENCH-bot-token"
+BENCH_BOT_TOKEN = "123456:BENCH-bot-token-0123456789abcdefghijklmn"
 
 
 # ---------------------------------------------------------------- figures

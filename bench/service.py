@@ -36,6 +36,8 @@ def service_env(database_url: str, port: int, telegram_url: str, **extra: str) -
         TELEGRAM_API_URL=telegram_url,
         TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         MPESA_ENV="emulator",
+        # `serve` takes the emulator (no money moves) only when asked to.
+        ALLOW_EMULATOR="1",
         MPESA_CALLBACK_TOKEN=CALLBACK_TOKEN,
         # Seeded payments must not be queried or expired while a bench runs.
         RECONCILE_AFTER_SECONDS="3600",

@@ -40,10 +40,13 @@ from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
-from bot.texts import t
+from bot.texts import money, t
 from config import Settings
+from payments.states import WAITING_STATES
 
 log = logging.getLogger(__name__)
+#: A payment in these states may have a prompt on the customer's phone.
+WAITING = frozenset(str(s) for s in WAITING_STATES)
 
 # Handler groups: -2 lets through only the update types the bot handles (the gate); -1 brings
 # the conversation state in from the database (every instance sees the same conversation);
@@ -256,7 +259,26 @@ async def _on_error(update: object, context: BotContext) -> None:
     """Log the failure and tell the person something went wrong instead of going silent."""
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
+        lang = context.lang(update)
         try:
-            await update.effective_chat.send_message(t(context.lang(update), "error_generic"))
+            text = await _error_text(update, context, lang)
+            await update.effective_chat.send_message(text)
         except Exception:
             log.warning("could not tell the user about the error", exc_info=True)
+
+
+async def _error_text(update: Update, context: BotContext, lang: str) -> str:
+    """Never "nothing was charged" (only M-Pesa may say that): when the customer's latest
+    payment may have a prompt out, say it is being checked; the reconciler settles it."""
+    user = update.effective_user
+    if user is None:
+        return t(lang, "error_generic")
+    try:
+        latest = await context.payments.recent_for_user(user.id, limit=1)
+    except Exception:
+        # The database itself may be what failed: a prompt may be out, we cannot tell.
+        log.warning("could not read the customer's payments after an error", exc_info=True)
+        return t(lang, "error_unsure")
+    if latest and str(latest[0].status) in WAITING:
+        return t(lang, "error_checking", amount=money(latest[0].amount))
+    return t(lang, "error_generic")

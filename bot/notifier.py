@@ -261,6 +261,9 @@ def _admin_text(row: Notification, lang: str | None) -> str:
         "receipt": detail.get("receipt") or none,
         "paid": money(int(paid)) if isinstance(paid, int) else none,
         "expected": money(int(expected)) if isinstance(expected, int) else none,
+        # Already masked by the service; never a full number in an alert.
+        "phone": detail.get("phone") or none,
+        "candidates": ", ".join(f"#{c}" for c in detail.get("candidates") or ()) or none,
     }
     key = f"alert_{topic}"
     return t(lang, key if has(lang, key) else "admin_alert", **values)

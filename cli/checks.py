@@ -1,18 +1,22 @@
 """`python -m bot check`: what the configuration says, what is missing, and what is wrong.
 
-Each finding is one line: `ok`, `info`, `warn` or `error`, the setting, and what about it.
-Secrets are only ever shown as "set". `serve` runs these checks first and refuses to start on any
-error; `run` needs far less (a bot token), so the checks take the mode into account.
+Each finding is one line: `ok`, `info`, `warn` or `error`, the environment variable, and what
+about it; `one_per_setting` folds several findings about one variable into one verdict. Secrets
+are only ever shown as "set". `serve` runs these checks first and refuses to start on any error;
+`run` needs far less (a bot token), so the checks take the mode into account. Settings that do
+not even parse are findings too (`load_settings_for_check`), never a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import logging
+import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from pydantic import ValidationError
 
 from config import Settings
 from config.settings import DarajaEnv, TransactionType
@@ -27,7 +31,18 @@ Level = Literal["ok", "info", "warn", "error"]
 REFUSED_WORDS = ("m-pesa", "mpesa", "safaricom", "exec", "exe", "cmd", "sql", "query")
 #: Tunnelling and request-bin hosts Daraja refuses.
 REFUSED_HOSTS = ("ngrok", "mockbin", "requestbin")
-DATABASE_TIMEOUT_SECONDS = 5.0
+DATABASE_TIMEOUT_SECONDS = 10.0
+#: What @BotFather hands out: the bot's id, a colon, and at least 35 characters.
+BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]{35,}")
+#: Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+DEFAULT_MERCHANT_NAME = "lipabot merchant"
+DEFAULT_ACCOUNT_REFERENCE = "lipabot"
+#: Daraja's limits (the client cuts longer values).
+ACCOUNT_REFERENCE_MAX = 12
+TRANSACTION_DESC_MAX = 13
+_LEVELS: tuple[Level, ...] = ("ok", "info", "warn", "error")
 
 
 @dataclass(frozen=True)
@@ -52,17 +67,96 @@ def check_settings(settings: Settings, mode: Mode = "serve") -> list[Finding]:
     found += _daraja(settings, mode)
     found += _callback(settings, mode)
     found += _service(settings, mode)
-    return found
+    found += _shop(settings)
+    return one_per_setting(found)
+
+
+def one_per_setting(findings: list[Finding]) -> list[Finding]:
+    """One finding per name, in order of first mention: the worst level, every text but "ok"'s
+    plain value when something is wrong with it."""
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.name, []).append(finding)
+    out: list[Finding] = []
+    for name, group in grouped.items():
+        worst = max(group, key=lambda f: _LEVELS.index(f.level)).level
+        texts = [f.text for f in group if f.level != "ok" or worst in ("ok", "info")]
+        # A text another one already contains (the URL, then the URL and its state) goes.
+        texts = [t for i, t in enumerate(texts) if not any(t in o for o in texts[i + 1 :])]
+        out.append(Finding(worst, name, "; ".join(dict.fromkeys(texts))))
+    return out
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_settings_for_check(**overrides: Any) -> tuple[Settings, list[Finding]]:
+    """The settings, and an error per environment variable that does not parse.
+
+    Variables that do not parse are replaced by their defaults so that everything else can
+    still be checked; their findings name the variable, never pydantic's field name.
+    """
+    from config import load_settings
+
+    try:
+        return load_settings(**overrides), []
+    except ValidationError as exc:
+        errors = exc.errors()
+    findings: list[Finding] = []
+    defaults: dict[str, Any] = {}
+    for error in errors:
+        field = str(error["loc"][0]) if error["loc"] else ""
+        findings.append(_validation_finding(field, error))
+        if field in Settings.model_fields:
+            defaults[field] = Settings.model_fields[field].get_default(call_default_factory=True)
+    try:
+        return load_settings(**{**overrides, **defaults}), findings
+    except ValidationError:  # pragma: no cover - the defaults themselves are valid
+        return Settings(_env_file=None), findings  # type: ignore[call-arg]
+
+
+def _validation_finding(field: str, error: Any) -> Finding:
+    name = field.upper() or "configuration"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    value = error.get("input")
+    secret = field in Settings.model_fields and "SecretStr" in str(
+        Settings.model_fields[field].annotation
+    )
+    if isinstance(value, str) and not secret:
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        message += f" (got {shown!r})"
+    return Finding("error", name, message)
 
 
 def _telegram(settings: Settings, mode: Mode) -> list[Finding]:
     out: list[Finding] = []
-    if _secret(settings, "telegram_bot_token"):
-        out.append(Finding("ok", "TELEGRAM_BOT_TOKEN", "set"))
-    else:
+    token = settings.telegram_bot_token
+    if token is None or not token.get_secret_value():
         out.append(Finding("error", "TELEGRAM_BOT_TOKEN", "missing: get one from @BotFather"))
-    if _secret(settings, "telegram_webhook_secret"):
-        out.append(Finding("ok", "TELEGRAM_WEBHOOK_SECRET", "set"))
+    elif not BOT_TOKEN_SHAPE.fullmatch(token.get_secret_value().strip()):
+        out.append(
+            Finding(
+                "error",
+                "TELEGRAM_BOT_TOKEN",
+                "not shaped like a bot token (<digits>:<35 or more letters, digits, _ or ->): "
+                "copy it again from @BotFather",
+            )
+        )
+    else:
+        out.append(Finding("ok", "TELEGRAM_BOT_TOKEN", "set"))
+    secret = settings.telegram_webhook_secret
+    if secret is not None and secret.get_secret_value():
+        if WEBHOOK_SECRET_SHAPE.fullmatch(secret.get_secret_value()):
+            out.append(Finding("ok", "TELEGRAM_WEBHOOK_SECRET", "set"))
+        else:
+            out.append(
+                Finding(
+                    "error",
+                    "TELEGRAM_WEBHOOK_SECRET",
+                    "Telegram accepts only 1-256 of A-Z a-z 0-9 _ - "
+                    '(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))")',
+                )
+            )
     elif mode == "serve":
         out.append(
             Finding("error", "TELEGRAM_WEBHOOK_SECRET", "missing: serve refuses unsigned updates")
@@ -81,13 +175,23 @@ def _daraja(settings: Settings, mode: Mode) -> list[Finding]:
     env = settings.daraja_env
     out = [Finding("ok", "MPESA_ENV", f"{env}" + ("" if settings.mpesa_env else " (default)"))]
     if env == DarajaEnv.EMULATOR:
-        where = settings.mpesa_base_url or "in-process, mounted at /daraja"
+        where = settings.mpesa_base_url or "in-process, not served over HTTP"
         out.append(Finding("info", "Daraja", f"emulator ({where}); no credentials needed"))
-        if mode == "serve":
+        if mode == "serve" and not settings.allow_emulator:
+            out.append(
+                Finding(
+                    "error",
+                    "MPESA_ENV",
+                    "serve on the emulator takes simulated payments and moves no money: "
+                    "set MPESA_CONSUMER_KEY/SECRET to go live, or ALLOW_EMULATOR=1 "
+                    "(or serve --emulator) to try it",
+                )
+            )
+        elif mode == "serve":
             out.append(
                 Finding(
                     "warn",
-                    "Daraja",
+                    "ALLOW_EMULATOR",
                     "serving on the emulator: payments are simulated and no money moves "
                     "(set MPESA_CONSUMER_KEY/SECRET for sandbox or production)",
                 )
@@ -136,6 +240,14 @@ def _callback(settings: Settings, mode: Mode) -> list[Finding]:
     if token is None or not token.get_secret_value():
         if env == DarajaEnv.EMULATOR:
             out.append(Finding("info", "MPESA_CALLBACK_TOKEN", "not set: a random one per run"))
+            if settings.mpesa_callback_url:
+                out.append(
+                    Finding(
+                        "error",
+                        "MPESA_CALLBACK_URL",
+                        "set, but MPESA_CALLBACK_TOKEN is not: the URL must end in that token",
+                    )
+                )
             return out
         out.append(Finding("error", "MPESA_CALLBACK_TOKEN", "missing: required outside emulator"))
         return out
@@ -163,10 +275,27 @@ def _callback(settings: Settings, mode: Mode) -> list[Finding]:
     url = callback_url(settings, value)
     shown = url.replace(value, "<token>")
     out.append(Finding("ok", "CallBackURL", shown))
+    if settings.mpesa_callback_url and not _path_ends_in(url, value):
+        out.append(
+            Finding(
+                "error",
+                "MPESA_CALLBACK_URL",
+                "its path must end in /<MPESA_CALLBACK_TOKEN> (the callback route is "
+                "/payments/callback/<token>): Daraja's callbacks would get 404",
+            )
+        )
     if env == DarajaEnv.EMULATOR:
         return out
     out += _callback_url_problems(url, shown, production=env == DarajaEnv.PRODUCTION)
     return out
+
+
+def _path_ends_in(url: str, token: str) -> bool:
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    return path.rstrip("/").endswith("/" + token)
 
 
 def _callback_url_problems(url: str, shown: str, *, production: bool) -> list[Finding]:
@@ -196,58 +325,167 @@ def _callback_url_problems(url: str, shown: str, *, production: bool) -> list[Fi
 def _service(settings: Settings, mode: Mode) -> list[Finding]:
     out: list[Finding] = []
     if settings.public_url:
-        out.append(Finding("ok", "PUBLIC_URL", settings.public_url))
+        source = (
+            " (from HEROKU_APP_DEFAULT_DOMAIN_NAME)"
+            if settings.heroku_app_default_domain_name
+            and settings.public_url == f"https://{settings.heroku_app_default_domain_name}"
+            else ""
+        )
+        out.append(Finding("ok", "PUBLIC_URL", settings.public_url + source))
         if mode == "serve":
             if not settings.public_url.startswith("https://"):
                 out.append(Finding("error", "PUBLIC_URL", "Telegram webhooks need https"))
             out.append(Finding("info", "Telegram webhook", telegram_webhook_url(settings)))
     elif mode == "serve":
         out.append(
-            Finding("error", "PUBLIC_URL", "missing: serve registers PUBLIC_URL/telegram/webhook")
+            Finding(
+                "error",
+                "PUBLIC_URL",
+                "missing: serve registers PUBLIC_URL/telegram/webhook. On Heroku: "
+                "`heroku apps:info` shows the Web URL (https://<app>-<random>.herokuapp.com); "
+                "`heroku config:set PUBLIC_URL=<it>`, or `heroku labs:enable "
+                "runtime-dyno-metadata` to have it found",
+            )
         )
     else:
         out.append(Finding("info", "PUBLIC_URL", "not set (run polls Telegram)"))
     allowed = ", ".join(settings.mpesa_allowed_ips) or "any address (the token guards the route)"
     out.append(Finding("ok", "MPESA_ALLOWED_IPS", allowed))
     out.append(Finding("ok", "FORWARDED_ALLOW_IPS", ", ".join(settings.forwarded_allow_ips)))
-    out.append(Finding("ok", "DATABASE_URL", _safe_database_url(settings.database_url)))
+    if "*" in settings.forwarded_allow_ips and settings.mpesa_allowed_ips:
+        out.append(
+            Finding(
+                "warn",
+                "FORWARDED_ALLOW_IPS",
+                "* with MPESA_ALLOWED_IPS: the right-most X-Forwarded-For entry decides who "
+                "may post callbacks, which is only safe behind a router that appends that "
+                "header (Heroku's, Render's); anyone reaching this port directly could claim "
+                "to be Safaricom",
+            )
+        )
+    if settings.log_level.strip().upper() in LOG_LEVELS:
+        out.append(Finding("ok", "LOG_LEVEL", settings.log_level.strip().upper()))
+    else:
+        out.append(
+            Finding(
+                "error",
+                "LOG_LEVEL",
+                f"unknown level {settings.log_level!r}: use one of {', '.join(LOG_LEVELS)}",
+            )
+        )
+    problem = db.url_problem(settings.database_url)
+    level: Level = "error" if problem else "ok"
+    out.append(Finding(level, "DATABASE_URL", problem or db.safe_url(settings.database_url)))
+    if settings.metrics_token is not None and settings.metrics_token.get_secret_value():
+        out.append(Finding("ok", "METRICS_TOKEN", "set: /metrics and health details need it"))
+    else:
+        out.append(Finding("info", "METRICS_TOKEN", "not set: /metrics is not served"))
     return out
 
 
-def _safe_database_url(url: str) -> str:
-    """The database URL without its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
-
-
-async def check_database(database_url: str) -> Finding:
-    """Connect and run `SELECT 1`; never raises."""
-    if database_url.startswith("sqlite://"):
-        path = Path(database_url.removeprefix("sqlite://").split("?", 1)[0])
-        if str(path) != ":memory:" and not os.path.exists(path):  # noqa: ASYNC240 - one stat
-            # Connecting would create an empty file; say what will happen instead.
-            return Finding(
-                "info", "database", f"SQLite file {path} not there yet: migrate makes it"
+def _shop(settings: Settings) -> list[Finding]:
+    out: list[Finding] = []
+    low, high = settings.pay_min_amount, settings.pay_max_amount
+    if low < 1:
+        out.append(Finding("error", "PAY_MIN_AMOUNT", f"{low}: M-Pesa takes 1 shilling or more"))
+    elif low > high:
+        out.append(Finding("error", "PAY_MIN_AMOUNT", f"{low} is above PAY_MAX_AMOUNT ({high})"))
+    else:
+        out.append(Finding("ok", "PAY_MIN_AMOUNT", f"KES {low} to {high} (PAY_MAX_AMOUNT)"))
+    name = settings.merchant_name.strip()
+    if not name or name == DEFAULT_MERCHANT_NAME:
+        out.append(
+            Finding(
+                "warn",
+                "MERCHANT_NAME",
+                f"left at the default {DEFAULT_MERCHANT_NAME!r}: customers see it before "
+                "they pay; set your shop's name",
             )
+        )
+    else:
+        out.append(Finding("ok", "MERCHANT_NAME", name))
+    out += _daraja_text(
+        "MPESA_ACCOUNT_REFERENCE",
+        settings.mpesa_account_reference,
+        ACCOUNT_REFERENCE_MAX,
+        DEFAULT_ACCOUNT_REFERENCE,
+    )
+    out += _daraja_text(
+        "MPESA_TRANSACTION_DESC", settings.mpesa_transaction_desc, TRANSACTION_DESC_MAX, None
+    )
+    return out
+
+
+def _daraja_text(name: str, value: str, limit: int, default: str | None) -> list[Finding]:
+    text = value.strip()
+    if len(text) > limit:
+        cut = text[:limit].strip()
+        return [
+            Finding(
+                "warn",
+                name,
+                f"{len(text)} characters: Daraja takes {limit}, so customers see {cut!r}",
+            )
+        ]
+    if default is not None and text == default:
+        return [
+            Finding(
+                "warn",
+                name,
+                f"left at the default {default!r}: customers see it in the M-Pesa prompt "
+                "(PayBill: the account number)",
+            )
+        ]
+    return [Finding("ok", name, text)]
+
+
+async def check_database(database_url: str, mode: Mode = "serve") -> Finding:
+    """Can `mode` use this database: parsable, reachable, migrated? Never raises."""
+    shown = db.safe_url(database_url)
+    problem = db.url_problem(database_url)
+    if problem is not None:
+        return Finding("error", "DATABASE_URL", problem)
+    migrates_itself = mode == "run" and database_url.startswith("sqlite://")
+    path = db.sqlite_path(database_url)
+    if path is not None and not path.exists():
+        # Connecting would create an empty file; say what will happen instead.
+        if migrates_itself:
+            return Finding("info", "DATABASE_URL", f"{shown}: not there yet, run creates it")
+        return Finding(
+            "error",
+            "DATABASE_URL",
+            f"{shown}: the SQLite file does not exist yet: run `python -m bot migrate` first",
+        )
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
-            await db.init_db(database_url)
-            try:
-                healthy = await db.ping()
-            finally:
-                await db.close_db()
+            pending = await _quietly(db.pending_migrations(database_url))
+    except db.DatabaseUnavailable as exc:
+        return Finding("error", "DATABASE_URL", f"{shown}: unreachable: {exc}")
     except Exception as exc:  # any failure to connect is the finding itself
-        return Finding("error", "database", f"unreachable: {type(exc).__name__}: {_short(exc)}")
-    if not healthy:
-        return Finding("error", "database", "unreachable: SELECT 1 failed")
-    return Finding("ok", "database", "reachable")
+        return Finding("error", "DATABASE_URL", f"{shown}: unreachable: {db.one_line(exc)}")
+    if pending and migrates_itself:
+        return Finding("info", "DATABASE_URL", f"{shown}: run applies {len(pending)} migrations")
+    if pending:
+        return Finding(
+            "error",
+            "DATABASE_URL",
+            f"{shown}: not migrated ({len(pending)} pending: {', '.join(pending)}): "
+            "run `python -m bot migrate` first (the release phase does it on Heroku)",
+        )
+    return Finding("ok", "DATABASE_URL", f"{shown}: reachable, migrated")
 
 
-def _short(exc: BaseException) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else ""
+async def _quietly(awaitable: Any) -> Any:
+    """Await with tortoise's and asyncpg's own error logging held back: the finding says it."""
+    loggers = [logging.getLogger(name) for name in ("tortoise", "asyncpg", "aiosqlite")]
+    before = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        return await awaitable
+    finally:
+        for logger, was in zip(loggers, before, strict=True):
+            logger.disabled = was
 
 
 def has_errors(findings: list[Finding]) -> bool:

@@ -13,11 +13,20 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from typing import Any
 
 from pydantic import ValidationError
 
-from cli.checks import Mode, check_database, check_settings, has_errors
+from cli.checks import (
+    Finding,
+    Mode,
+    check_database,
+    check_settings,
+    has_errors,
+    load_settings_for_check,
+    one_per_setting,
+)
 from config import Settings, load_settings
 from config.logging import configure_logging
 
@@ -25,51 +34,71 @@ log = logging.getLogger("lipabot")
 
 
 def _settings() -> Settings:
+    """The settings, or exit 2 with one line per variable that does not parse."""
     try:
         return load_settings()
-    except ValidationError as exc:
-        # pydantic's message names the variable and the problem; values of secrets are not in it
-        # because SecretStr fields only fail on type, which a string never does.
-        print(f"configuration error:\n{exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
+    except ValidationError:
+        _, findings = load_settings_for_check()
+        for finding in findings:
+            print(finding.render(), file=sys.stderr)
+        raise SystemExit(2) from None
 
 
-def _report(settings: Settings, mode: Mode, *, database: bool = True) -> bool:
-    """Print the findings; True when there is no error."""
-    findings = check_settings(settings, mode)
-    if database:
-        findings.append(asyncio.run(check_database(settings.database_url)))
+def _report(mode: Mode, *, database: bool = True, **overrides: object) -> Settings | None:
+    """Print one verdict per setting; the settings when there is no error, else None."""
+    settings, findings = load_settings_for_check(**overrides)
+    unparsed = {f.name for f in findings}
+    findings += [f for f in check_settings(settings, mode) if f.name not in unparsed]
+    if database and "DATABASE_URL" not in unparsed:
+        findings.append(asyncio.run(check_database(settings.database_url, mode)))
+    findings = one_per_setting(findings)
     for finding in findings:
         print(finding.render())
     if has_errors(findings):
         print(f"configuration has errors: {mode} would not start", file=sys.stderr)
-        return False
-    return True
+        return None
+    return settings
+
+
+def _fail(finding: Finding) -> int:
+    print(finding.render(), file=sys.stderr)
+    return 1
 
 
 # ---------------------------------------------------------------------------- commands
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    settings = _settings()
-    configure_logging(settings, "WARNING")
-    return 0 if _report(settings, args.mode) else 1
+    # Only errors of the libraries reach the terminal: the findings say what went wrong.
+    configure_logging(None, "CRITICAL")
+    overrides = {"allow_emulator": True} if args.emulator else {}
+    return 0 if _report(args.mode, **overrides) else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from webhooks.app import create_app
+    from webhooks.limits import server_options
 
-    settings = _settings()
-    configure_logging(settings)
-    if not _report(settings, "serve"):
+    configure_logging(None, "CRITICAL")
+    settings = _report("serve", **({"allow_emulator": True} if args.emulator else {}))
+    if settings is None:
         return 1
+    configure_logging(settings)
+    if settings.daraja_env == "emulator":
+        log.warning(
+            "SERVING ON THE DARAJA EMULATOR: payments are simulated and NO MONEY MOVES. "
+            "Set MPESA_CONSUMER_KEY and MPESA_CONSUMER_SECRET to take real payments."
+        )
     _run_uvicorn(
-        create_app(settings, register_webhook=True, tune_gc=True), args.host, settings.port
+        create_app(settings, register_webhook=True, tune_gc=True),
+        args.host,
+        settings.port,
+        **server_options(),
     )
     return 0
 
 
-def _run_uvicorn(app: Any, host: str, port: int) -> None:
+def _run_uvicorn(app: Any, host: str, port: int, **options: Any) -> None:
     import uvicorn
 
     # Proxy headers are resolved by the app itself (webhooks.security, FORWARDED_ALLOW_IPS):
@@ -85,16 +114,18 @@ def _run_uvicorn(app: Any, host: str, port: int) -> None:
         workers=1,
         lifespan="on",
         ws="none",
+        **options,
     )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from webhooks.app import create_app
 
-    settings = _settings()
-    configure_logging(settings)
-    if not _report(settings, "run", database=False):
+    configure_logging(None, "CRITICAL")
+    settings = _report("run")
+    if settings is None:
         return 1
+    configure_logging(settings)
     app = create_app(
         settings,
         telegram_mode="polling",
@@ -108,11 +139,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from payments.db import migrate
+    from payments.db import DatabaseUnavailable, migrate, safe_url
 
     settings = _settings()
     configure_logging(settings)
-    asyncio.run(migrate(settings.database_url))
+    try:
+        asyncio.run(migrate(settings.database_url))
+    except DatabaseUnavailable as exc:
+        shown = safe_url(settings.database_url)
+        return _fail(Finding("error", "DATABASE_URL", f"{shown}: cannot migrate: {exc}"))
+    print(f"ok    DATABASE_URL: {safe_url(settings.database_url)} migrated")
     return 0
 
 
@@ -151,37 +187,101 @@ def cmd_chat(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- parser
 
 
+def _version() -> str:
+    try:
+        return metadata.version("lipabot")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+#: (name, one-line help, what it does in full) for every subcommand.
+COMMANDS = {
+    "serve": (
+        "production: Telegram webhook and Daraja callbacks on $PORT (Procfile web)",
+        "Checks the configuration (as `check` does), registers the Telegram webhook at "
+        "PUBLIC_URL/telegram/webhook and serves it and the Daraja callback route on $PORT. "
+        "Refuses to start on any configuration error, on a database that is not migrated, "
+        "and on the Daraja emulator unless --emulator or ALLOW_EMULATOR=1 is given.",
+    ),
+    "run": (
+        "on your laptop: polls Telegram, Daraja emulator unless credentials are set",
+        "Long polling (no public URL needed), SQLite migrated on start. Without Daraja "
+        "credentials the payments go to the built-in emulator: no money moves.",
+    ),
+    "migrate": (
+        "create or update the database tables (Procfile release)",
+        "Applies every migration the database at DATABASE_URL has not seen yet. Fails with the "
+        "cause in one line when the database cannot be opened.",
+    ),
+    "emulator": (
+        "the Daraja emulator alone, on its own port (for tests and tinkering)",
+        "Serves the Daraja emulator (OAuth, STK push and query, control API). Never expose it: "
+        "its control API shows customers' phone numbers.",
+    ),
+    "check": (
+        "explain the configuration; exit 1 on errors",
+        "One verdict per setting (ok, info, warn, error) for the given mode, the database "
+        "reached and its migrations compared. Secrets are only ever shown as 'set'.",
+    ),
+    "demo": (
+        "offline scripted demo: three payments and /status (no token, no network)",
+        "Runs the real bot against a fake Telegram and the Daraja emulator, in memory.",
+    ),
+    "chat": (
+        "offline: talk to the bot in this terminal (no token, no network)",
+        "Type messages as a customer would; /quit ends.",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lipabot", description="A Telegram bot that takes M-Pesa payments (Daraja STK push)."
+        prog="lipabot",
+        description="A Telegram bot that takes M-Pesa payments (Daraja STK push).",
+        epilog="`lipabot COMMAND --help` says more about each command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="production: webhook mode on $PORT (Procfile web)")
-    serve.add_argument("--host", default="0.0.0.0", help="default 0.0.0.0")  # noqa: S104
+    def add(name: str) -> argparse.ArgumentParser:
+        short, long = COMMANDS[name]
+        return sub.add_parser(name, help=short, description=f"{short}. {long}")
+
+    serve = add("serve")
+    serve.add_argument(
+        "--host",
+        default="0.0.0.0",  # noqa: S104 - a dyno's port is reached through its router
+        help="address to listen on (default 0.0.0.0)",
+    )
+    serve.add_argument(
+        "--emulator",
+        action="store_true",
+        help="allow the Daraja emulator (simulated payments, no money moves); ALLOW_EMULATOR=1",
+    )
     serve.set_defaults(func=cmd_serve)
 
-    run = sub.add_parser("run", help="development: long polling, emulator unless credentials")
-    run.add_argument("--host", default="127.0.0.1")
+    run = add("run")
+    run.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     run.set_defaults(func=cmd_run)
 
-    migrate = sub.add_parser("migrate", help="apply database migrations (Procfile release)")
-    migrate.set_defaults(func=cmd_migrate)
+    add("migrate").set_defaults(func=cmd_migrate)
 
-    emulator = sub.add_parser("emulator", help="the Daraja emulator alone")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8001)
+    emulator = add("emulator")
+    emulator.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8001, help="default 8001")
     emulator.set_defaults(func=cmd_emulator)
 
-    check = sub.add_parser("check", help="explain the configuration; non-zero exit on errors")
-    check.add_argument("--mode", choices=["serve", "run"], default="serve")
+    check = add("check")
+    check.add_argument(
+        "--mode", choices=["serve", "run"], default="serve", help="what to check for (serve)"
+    )
+    check.add_argument(
+        "--emulator", action="store_true", help="as `serve --emulator` would be started"
+    )
     check.set_defaults(func=cmd_check)
 
-    demo = sub.add_parser("demo", help="offline scripted demo: three payments and /status")
-    demo.set_defaults(func=cmd_demo)
-
-    chat = sub.add_parser("chat", help="offline: talk to the bot in this terminal")
-    chat.set_defaults(func=cmd_chat)
+    add("demo").set_defaults(func=cmd_demo)
+    add("chat").set_defaults(func=cmd_chat)
     return parser
 
 

@@ -19,30 +19,81 @@ from collections.abc import Iterable
 
 from config import Settings
 from daraja.masking import redact as mask_phones
+from payments.errors import InvalidPhone
+from payments.rules import normalize_phone
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 MASK = "***"
 URL_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
 # Shorter strings would redact ordinary words; real secrets are long.
 _MIN_SECRET_LENGTH = 6
-# Numbers as customers type them ("0712345678", "0712 345 678", "+254 712 345 678"): PTB logs
-# whole updates, message text included, at DEBUG. The middle digits go, as in mask_phones.
-# That is `(?<!\d)((?:\+?254|0)[ -]?[17]\d)(\d[ -]?\d{3}[ -]?)(\d{3})(?!\d)`, written with each
-# alternative's first character up front and the "no digit before" check as a lookbehind just
-# after it (`0(?<!\d0)` is `(?<!\d)0`), so that `re` only tries the pattern where a `+`, `2` or
-# `0` is, not at every position of every log line. Same matches (tests compare the two).
-_TYPED_PHONE = re.compile(
-    r"((?:\+(?<!\d\+)254|254(?<!\d254)|0(?<!\d0))[ -]?[17]\d)(\d[ -]?\d{3}[ -]?)(\d{3})(?!\d)"
-)
+# Numbers as customers type them ("0712345678", "712345678", "(0712) 345.678", "00254 712 345 678",
+# "+254 (0) 712-345-678"): PTB logs whole updates, message text included, at DEBUG. A run of
+# digits and the separators people type is a candidate; whatever in it `normalize_phone` (the
+# bot's own rule) accepts is masked, so every number the bot would take is hidden in the logs.
+# The run starts at a "+", "(" or a digit with no digit before it; the pattern begins with a
+# character class so `re` skips quickly over text without digits.
+_CANDIDATE = re.compile(r"[+(\d](?:(?<=[+(])|(?<!\d\d))[\d\s\-().]{7,}\d")
+_GROUPS = re.compile(r"\+?\d+")
 _DIGIT = re.compile(r"\d")
+_NATIONAL_DIGITS = 9
+_MAX_GROUPS = 6
 
 
-def _mask_typed_match(match: re.Match[str]) -> str:
-    return match[1] + _DIGIT.sub("•", match[2]) + match[3]
+#: The national number every number the bot accepts ends in: nine digits, checked on a span's
+#: last nine digits before `normalize_phone` (which raises, slowly, for the many that are not).
+_NATIONAL = re.compile(r"[17]\d{8}")  # as payments.rules._MOBILE
+
+
+def _is_phone(text: str) -> bool:
+    try:
+        normalize_phone(text)
+    except InvalidPhone:
+        return False
+    return True
+
+
+def _masked_digits(text: str) -> list[int]:
+    """Offsets of the digits to hide in `text` (one typed number): all but the prefix and the
+    first two and the last three digits of the national number."""
+    digits = [m.start() for m in _DIGIT.finditer(text)]
+    keep_head = len(digits) - _NATIONAL_DIGITS + 2
+    return digits[keep_head:-3]
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    """Mask every number the bot would accept within one run of digits and separators.
+
+    The run may hold several numbers, or digits that read as a number in more than one way
+    ("10 0757 131 241": 100757131 and 0757131241); every reading the bot accepts is masked.
+    """
+    run = match[0]
+    groups = list(_GROUPS.finditer(run))
+    # A number ends where the digits so far end in a national number: find those ends first.
+    digits, ends = "", []
+    for j, group in enumerate(groups):
+        digits += group[0].lstrip("+")
+        if _NATIONAL.fullmatch(digits[-_NATIONAL_DIGITS:]):
+            ends.append(j)
+    if not ends:  # "196.201.214.200", "281120260705505": no number can end anywhere
+        return run
+    hidden: set[int] = set()
+    for j in ends:
+        end = groups[j].end()
+        for i in range(j, max(-1, j - _MAX_GROUPS), -1):
+            start = groups[i].start()
+            if run[start - 1 : start].isdigit():
+                continue  # starts inside a longer number
+            number = run[start:end]
+            if _is_phone(number):
+                hidden.update(start + offset for offset in _masked_digits(number))
+    if not hidden:
+        return run
+    return "".join("•" if i in hidden else char for i, char in enumerate(run))
 
 
 def _mask_typed_phones(text: str) -> str:
-    return _TYPED_PHONE.sub(_mask_typed_match, text)
+    return _CANDIDATE.sub(_mask_run, text)
 
 
 # Exception text is rendered (then redacted) by the filter; formatException keeps no state.
@@ -123,6 +174,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.mpesa_consumer_secret,
         settings.mpesa_passkey,
         settings.mpesa_callback_token,
+        settings.metrics_token,
     ]
     return [v.get_secret_value() for v in values if v is not None]
 
@@ -150,7 +202,9 @@ def redact_secrets(settings: Settings, *, logger: logging.Logger | None = None) 
 
 def configure_logging(settings: Settings | None, level: str | None = None) -> None:
     """Once per process: root handler at LOG_LEVEL, secrets redacted from every line."""
-    chosen = (level or (settings.log_level if settings else "INFO")).upper()
+    chosen = (level or (settings.log_level if settings else "INFO")).strip().upper()
+    if chosen not in logging.getLevelNamesMapping():
+        chosen = "INFO"  # `check` reports the unknown LOG_LEVEL; logging must not crash first
     # LOG_FORMAT as logging.Formatter writes it, at less CPU per line (bench/logging_cost.py).
     handler = LineStreamHandler(sys.stderr)
     handler.setFormatter(LineFormatter(LOG_FORMAT))

@@ -12,7 +12,7 @@ from datetime import time
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
@@ -78,6 +78,8 @@ class Settings(BaseSettings):
 
     # Emulator (only when MPESA_ENV=emulator)
     emulator_callback_delay_seconds: float = 2.0
+    # `serve` refuses the emulator (simulated payments, no money moves) unless this is set.
+    allow_emulator: bool = False
 
     # HTTP service
     public_url: str | None = None
@@ -86,6 +88,10 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.1"]
     )
     log_level: str = "INFO"
+    # Bearer token for /metrics and the details of /healthz; unset: /metrics is not served.
+    metrics_token: SecretStr | None = None
+    # Heroku's dyno metadata (`heroku labs:enable runtime-dyno-metadata`): PUBLIC_URL's fallback.
+    heroku_app_default_domain_name: str | None = None
 
     # Storage
     database_url: str = "sqlite://lipabot.sqlite3"
@@ -120,6 +126,25 @@ class Settings(BaseSettings):
         for item in value:
             ipaddress.ip_network(item, strict=False)
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                ipaddress.ip_network(item, strict=False)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_url_on_heroku(cls, data: object) -> object:
+        # On a Heroku dyno with runtime metadata, the app's own domain is known: use it when
+        # PUBLIC_URL is not set (apps made since 2023 live at <app>-<random>.herokuapp.com).
+        if isinstance(data, dict) and not data.get("public_url"):
+            domain = str(data.get("heroku_app_default_domain_name") or "").strip().strip("/")
+            if domain:
+                return {**data, "public_url": f"https://{domain}"}
+        return data
 
     @field_validator("database_url", mode="before")
     @classmethod

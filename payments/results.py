@@ -179,7 +179,7 @@ def _paid_after_all(
 ) -> Plan:
     plan = _success(facts, result, NotificationKind.LATE_PAID, receipt_taken, now)
     if plan.kind is ApplyKind.APPLIED:
-        plan = replace(plan, alert="paid_after_final", alert_detail=_alert_detail(result, facts))
+        plan = replace(plan, alert="paid_after_all", alert_detail=_alert_detail(result, facts))
     return plan
 
 

@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from daraja.masking import mask_msisdn
 from payments.errors import AmountProblem, InvalidAmount, InvalidPhone, NotSafaricom
 from payments.msisdn import Network, network_of
 
-if TYPE_CHECKING:
-    from config import Settings
+
+class RuleSettings(Protocol):
+    """What `PaymentRules.from_settings` reads; the app's `config.Settings` has all of it (the
+    domain does not import the configuration: `config.logging` masks phones with these rules)."""
+
+    @property
+    def pay_min_amount(self) -> int: ...
+    @property
+    def pay_max_amount(self) -> int: ...
+    @property
+    def push_limit_per_hour(self) -> int: ...
+    @property
+    def reconcile_after_seconds(self) -> float: ...
+    @property
+    def payment_timeout_seconds(self) -> float: ...
+
 
 PHONE_EXAMPLE = "0712 345 678"
 
@@ -30,7 +44,7 @@ class PaymentRules:
     payment_timeout_seconds: float = 180.0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PaymentRules:
+    def from_settings(cls, settings: RuleSettings) -> PaymentRules:
         return cls(
             min_amount=settings.pay_min_amount,
             max_amount=settings.pay_max_amount,

@@ -29,7 +29,7 @@ from payments.errors import InvalidPhone
 from payments.models import EventKind, Payment, PaymentEvent
 from payments.moves import Move
 from payments.results import ApplyKind, ApplyResult, PaymentFacts, Plan, assumed_move, decide
-from payments.rules import normalize_phone
+from payments.rules import mask_phone, normalize_phone
 from payments.states import PaymentStatus
 
 logger = logging.getLogger(__name__)
@@ -56,11 +56,13 @@ class Settlement(ServiceBase):
         if payment is None:
             payment = await self._match_orphan(result)
         if payment is None:
-            await self._unknown_checkout(result)
+            first_time = await self._unknown_checkout(result)
             # The push may have stored this CheckoutRequestID meanwhile, and its replay of
             # early callbacks may have looked before our event existed: look once more.
             payment = await self.store.by_checkout(result.checkout_request_id)
             if payment is None:
+                if first_time and result.is_success:
+                    await self._alert_unmatched(result)
                 return ApplyResult(ApplyKind.UNKNOWN_CHECKOUT, None)
             await self.store.adopt_events(result.checkout_request_id, payment.id)
         return await self._decide_and_perform(payment, result)
@@ -113,25 +115,16 @@ class Settlement(ServiceBase):
         """A success for a push whose answer we never got: match by phone and amount.
 
         The push is still in flight (`pushing`: the callback beat a slow answer) or timed out
-        (`unknown`, perhaps since `expired`). Only an unambiguous match is taken.
+        (`unknown`, perhaps since `expired`). Only an unambiguous match is taken, and a waiting
+        or unknown candidate is preferred to an expired one (the expired push's own callback
+        is the one more likely lost). Anything else is left to the admins (`_alert_unmatched`).
         """
-        if not result.is_success or not result.phone or result.amount is None:
+        candidates = await self._orphan_candidates(result)
+        waiting = [c for c in candidates if c.status in (S.PUSHING, S.UNKNOWN)]
+        chosen = waiting if waiting else candidates
+        if len(chosen) != 1:
             return None
-        try:
-            msisdn = normalize_phone(result.phone)
-        except InvalidPhone:
-            return None
-        since = self.now() - ORPHAN_MATCH_WINDOW
-        candidates = await Payment.filter(
-            status__in=[S.PUSHING, S.UNKNOWN, S.EXPIRED],
-            checkout_request_id__isnull=True,
-            phone=msisdn,
-            amount=result.amount,
-            pushed_at__gte=since,
-        ).limit(2)
-        if len(candidates) != 1:
-            return None
-        payment = candidates[0]
+        payment = chosen[0]
         status = PaymentStatus(payment.status)
         attached = await self.perform(
             Move(
@@ -155,7 +148,68 @@ class Settlement(ServiceBase):
             return await self.store.by_checkout(result.checkout_request_id)
         return attached
 
-    async def _unknown_checkout(self, result: StkResult) -> None:
+    async def _orphan_candidates(self, result: StkResult) -> list[Payment]:
+        """Pushes whose answer never reached us, for this success's phone and amount."""
+        if not result.is_success or not result.phone or result.amount is None:
+            return []
+        try:
+            msisdn = normalize_phone(result.phone)
+        except InvalidPhone:
+            return []
+        since = self.now() - ORPHAN_MATCH_WINDOW
+        return (
+            await Payment.filter(
+                status__in=[S.PUSHING, S.UNKNOWN, S.EXPIRED],
+                checkout_request_id__isnull=True,
+                phone=msisdn,
+                amount=result.amount,
+                pushed_at__gte=since,
+            )
+            .order_by("id")
+            .limit(10)
+        )
+
+    async def _alert_unmatched(self, result: StkResult) -> None:
+        """Money M-Pesa took that matches no payment: every admin hears of it, in words."""
+        candidates = await self._orphan_candidates(result)
+        if not candidates and result.phone:
+            # Outside the matching window or in a state the matcher skips: still worth naming.
+            try:
+                msisdn = normalize_phone(result.phone)
+            except InvalidPhone:
+                msisdn = None
+            if msisdn is not None:
+                candidates = (
+                    await Payment.filter(phone=msisdn, amount=result.amount)
+                    .order_by("-id")
+                    .limit(5)
+                )
+        await self.store.alert_unmatched(
+            topic="unmatched_stk",
+            detail={
+                "checkout_request_id": result.checkout_request_id,
+                "receipt": result.receipt,
+                "paid_amount": result.amount,
+                "phone": mask_phone(result.phone) if result.phone else None,
+                "candidates": [c.id for c in candidates],
+            },
+            chat_ids=self.admin_chat_ids,
+            at=self.now(),
+        )
+        logger.error(
+            "success %s (KES %s, receipt %s) matches no payment; %d candidate(s); admins alerted",
+            mask_checkout_id(result.checkout_request_id),
+            result.amount,
+            result.receipt,
+            len(candidates),
+        )
+
+    async def _unknown_checkout(self, result: StkResult) -> bool:
+        """Keep the result for an unknown CheckoutRequestID; True the first time it is seen."""
+        seen = await PaymentEvent.filter(
+            kind=EventKind.UNKNOWN_CHECKOUT,
+            checkout_request_id=result.checkout_request_id,
+        ).exists()
         await self.store.record(
             None,
             EventKind.UNKNOWN_CHECKOUT,
@@ -171,6 +225,7 @@ class Settlement(ServiceBase):
             mask_checkout_id(result.checkout_request_id),
             result.result_code,
         )
+        return not seen
 
     async def _receipt_taken(self, receipt: str, payment_id: int) -> bool:
         return await Payment.filter(receipt=receipt).exclude(id=payment_id).exists()

@@ -74,7 +74,7 @@ def create_app(
             await runtime.stop()
 
     app = Starlette(
-        routes=[*callbacks.routes, *telegram.routes, *health.routes],
+        routes=[*callbacks.routes, *telegram.routes, *health.routes_for(settings)],
         middleware=[
             Middleware(ForwardedMiddleware, proxies=TrustedProxies(settings.forwarded_allow_ips)),
             Middleware(AccessLogMiddleware),
@@ -83,9 +83,14 @@ def create_app(
     )
     runtime = build_runtime(settings, host_app=app, telegram_mode=telegram_mode)
     runtime_box.append(runtime)
-    if runtime.emulator_app is not None:
+    if runtime.emulator_app is not None and telegram_mode == "polling":
+        # Only `run` (on a laptop, 127.0.0.1 by default) shows the emulator over HTTP. Under
+        # `serve` the port is public, and the emulator's control API shows every customer's
+        # phone number and the callback URL with its token, and changes outcomes: the app
+        # reaches it in-process (wiring's ASGITransport), and nothing of it is routed here.
         app.router.routes.append(Mount(EMULATOR_MOUNT, app=runtime.emulator_app))
     app.state.runtime = runtime
+    app.state.health = health.HealthProbe()
     app.state.callback_allowlist = IpAllowlist(settings.mpesa_allowed_ips)
     _hide_from_logs(runtime.callback_token)
     return app

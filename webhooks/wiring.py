@@ -10,8 +10,8 @@ In emulator mode without `MPESA_BASE_URL`, the Daraja emulator lives in this pro
 client reaches it through `httpx.ASGITransport` and the emulator posts its callbacks back into
 this app the same way. In-process rather than over loopback because it needs no port to be known
 when the object graph is built (`PORT=0`, tests, the demo), costs no socket round-trip, and keeps
-working when the app itself runs under a test transport; the emulator is still mounted at
-`/daraja` for anyone who wants to look at it over HTTP.
+working when the app itself runs under a test transport. Only `run` (local polling) also mounts
+it at `/daraja` to look at over HTTP; under `serve` nothing of it is reachable from outside.
 """
 
 from __future__ import annotations

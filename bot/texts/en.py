@@ -14,9 +14,8 @@ TEXTS: dict[str, str] = {
     "menu_language": "English or Kiswahili",
     "menu_help": "How paying works",
     "menu_cancel": "Stop the current payment",
-    "error_generic": (
-        "Sorry, something went wrong on our side. Nothing was charged. Please try again."
-    ),
+    # Never "nothing was charged": only M-Pesa can say that, and a prompt may be out.
+    "error_generic": "Sorry, something went wrong on our side. Please try again.",
     "fail_2": "The amount is below the M-Pesa minimum. Try a larger amount.",
     "fail_3": "The amount is above the M-Pesa limit for one payment. Try a smaller amount.",
     "fail_4": "You have reached your daily M-Pesa limit. Try again tomorrow.",
@@ -430,4 +429,23 @@ TEXTS: dict[str, str] = {
     # One line to the admins and the staff chat for every paid payment.
     "announcement": "💰 {amount} from {customer} ({phone}) · receipt {receipt} · ref {reference}",
     "announcement_no_name": "a customer",
+    # An error after a prompt may have gone out: the reconciler settles it with M-Pesa.
+    "error_checking": (
+        "Sorry, something went wrong on our side. Your payment of {amount} is being checked "
+        "with M-Pesa: I will tell you here how it ended. Please do not pay again until then."
+    ),
+    "error_unsure": (
+        "Sorry, something went wrong on our side. If an M-Pesa prompt reached your phone, the "
+        "payment is being checked with M-Pesa and I will tell you here how it ended."
+    ),
+    "alert_paid_after_all": (
+        "✅ Payment #{payment_id}: M-Pesa has now confirmed it was paid ({paid}, receipt "
+        "{receipt}) although an earlier answer said it did not go through. It is marked paid "
+        "and the customer has been told. Checkout {checkout}: /status {payment_id}."
+    ),
+    "alert_unmatched_stk": (
+        "⚠ M-Pesa took {paid} from {phone} (receipt {receipt}, checkout {checkout}), but it "
+        "matches no payment here. Possible payments: {candidates}. Please check them with "
+        "/status and settle it with the customer."
+    ),
 }

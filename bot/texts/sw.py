@@ -13,9 +13,7 @@ TEXTS: dict[str, str] = {
     "menu_language": "Kiingereza au Kiswahili",
     "menu_help": "Jinsi ya kulipa",
     "menu_cancel": "Sitisha malipo ya sasa",
-    "error_generic": (
-        "Samahani, kuna hitilafu upande wetu. Hakuna pesa iliyokatwa. Tafadhali jaribu tena."
-    ),
+    "error_generic": "Samahani, kuna hitilafu upande wetu. Tafadhali jaribu tena.",
     "fail_2": "Kiasi ni chini ya kiwango cha chini cha M-Pesa. Jaribu kiasi kikubwa zaidi.",
     "fail_3": "Kiasi kinazidi kikomo cha M-Pesa kwa malipo moja. Jaribu kiasi kidogo zaidi.",
     "fail_4": "Umefikia kikomo chako cha M-Pesa cha siku. Jaribu tena kesho.",
@@ -445,4 +443,22 @@ TEXTS: dict[str, str] = {
         "💰 {amount} kutoka kwa {customer} ({phone}) · risiti {receipt} · kumb. {reference}"
     ),
     "announcement_no_name": "mteja",
+    "error_checking": (
+        "Samahani, kuna hitilafu upande wetu. Malipo yako ya {amount} yanakaguliwa na M-Pesa: "
+        "nitakujulisha hapa yalivyoishia. Tafadhali usilipe tena hadi wakati huo."
+    ),
+    "error_unsure": (
+        "Samahani, kuna hitilafu upande wetu. Kama ombi la M-Pesa lilifika kwenye simu yako, "
+        "malipo yanakaguliwa na M-Pesa na nitakujulisha hapa yalivyoishia."
+    ),
+    "alert_paid_after_all": (
+        "✅ Malipo #{payment_id}: M-Pesa sasa imethibitisha yalilipwa ({paid}, risiti "
+        "{receipt}) ingawa jibu la awali lilisema hayakufanikiwa. Yamewekwa kuwa yamelipwa na "
+        "mteja amejulishwa. Checkout {checkout}: /status {payment_id}."
+    ),
+    "alert_unmatched_stk": (
+        "⚠ M-Pesa imechukua {paid} kutoka {phone} (risiti {receipt}, checkout {checkout}), "
+        "lakini hayalingani na malipo yoyote hapa. Huenda ni: {candidates}. Tafadhali "
+        "yakague kwa /status na umalize jambo hili na mteja."
+    ),
 }

@@ -37,6 +37,12 @@ class Store(Protocol):
         """An audit event that moves nothing (a query error, a body for no known payment)."""
         ...
 
+    async def alert_unmatched(
+        self, *, topic: str, detail: dict[str, Any], chat_ids: tuple[int, ...], at: datetime
+    ) -> None:
+        """Tell every admin about money that belongs to no payment."""
+        ...
+
     async def adopt_events(self, checkout_request_id: str, payment_id: int) -> None:
         """Give events kept for an unknown CheckoutRequestID to the payment it turned out to be."""
         ...

@@ -113,6 +113,24 @@ class OrmStore:
             created_at=at,
         )
 
+    async def alert_unmatched(
+        self, *, topic: str, detail: dict[str, Any], chat_ids: tuple[int, ...], at: datetime
+    ) -> None:
+        """An admin alert about money that belongs to no payment (payment_id is NULL)."""
+        async with in_transaction() as conn:
+            for chat_id in chat_ids:
+                await Notification.create(
+                    payment_id=None,
+                    chat_id=chat_id,
+                    language="en",
+                    kind=NotificationKind.ADMIN_ALERT,
+                    topic=topic,
+                    detail={"reason": topic, **detail},
+                    next_attempt_at=at,
+                    created_at=at,
+                    using_db=conn,
+                )
+
     async def adopt_events(self, checkout_request_id: str, payment_id: int) -> None:
         await PaymentEvent.filter(
             kind=EventKind.UNKNOWN_CHECKOUT,

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-webhook-secret"
+METRICS_TOKEN = "e2e-metrics-token-5b8d2f"
 PUBLIC_URL = "https://lipabot.e2e.example"
 STARTUP_SECONDS = 30.0
 STEP_SECONDS = 10.0
@@ -119,6 +120,8 @@ async def test_a_customer_pays_through_real_sockets(tmp_path: Path) -> None:
             PUBLIC_URL=PUBLIC_URL,
             PORT=str(port),
             MPESA_ENV="emulator",
+            ALLOW_EMULATOR="1",
+            METRICS_TOKEN=METRICS_TOKEN,
             MPESA_BASE_URL=f"http://127.0.0.1:{emulator_port}",
             MPESA_CALLBACK_TOKEN=TEST_CALLBACK_TOKEN,
             # Daraja would call PUBLIC_URL; here the emulator calls the service's own socket.
@@ -146,6 +149,8 @@ async def test_a_customer_pays_through_real_sockets(tmp_path: Path) -> None:
         assert TEST_CALLBACK_TOKEN not in logs
         assert TEST_BOT_TOKEN not in logs
         assert SECRET not in logs
+        assert METRICS_TOKEN not in logs
+        assert "SERVING ON THE DARAJA EMULATOR" in serve_log.read_text()  # said loudly
 
 
 async def _pay(fake: FakeTelegram, customer: FakeUser, service: str) -> None:
@@ -184,10 +189,16 @@ async def _pay(fake: FakeTelegram, customer: FakeUser, service: str) -> None:
         receipt = next(text for text in fake.texts(customer.id) if text.startswith(paid))
         assert "KES 1,500" in receipt and "Duka la Mama" in receipt
 
-        health = (await client.get("/healthz")).json()
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        assert (await client.get("/metrics")).status_code == 404
+        auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        health = (await client.get("/healthz", headers=auth)).json()
         assert health["pending_payments"] == 0 and health["database"] == "ok"
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=auth)).text
         assert 'lipabot_callbacks_received_total{result="applied"} 1.0' in metrics
+        # serve runs with webhooks.limits: a header over 16 KiB is refused.
+        big = {"x-big": "a" * 20_000}
+        assert (await client.get("/healthz", headers=big)).status_code == 431
 
 
 def _buttons(fake: FakeTelegram, customer: FakeUser) -> list[dict[str, Any]]:

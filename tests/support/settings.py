@@ -7,7 +7,8 @@ from pydantic import SecretStr
 
 from config import Settings
 
-TEST_BOT_TOKEN = "123456:TEST-bot-token-never-logged"
+# Shaped like a real token (`check` refuses others): digits, a colon, 35+ characters.
+TEST_BOT_TOKEN = "123456:TEST-bot-token-never-logged-0123456789"
 TEST_CALLBACK_TOKEN = "cb-token-3f9a1c7e5b2d4a6f8e0c1b3d5f7a9c2e"
 
 

@@ -68,7 +68,34 @@ async def test_an_unexpected_error_is_logged_and_the_user_hears_something(
 
     bot.service.recent_for_user = broken  # type: ignore[method-assign]
     reply = await bot.say(customer, "/history")
-    assert reply.startswith("Sorry, something went wrong on our side. Nothing was charged.")
+    # The database is what failed: a prompt may be out, so nothing about charges is claimed.
+    assert reply.startswith("Sorry, something went wrong on our side.")
+    assert "Nothing was charged" not in reply
+    assert "being checked with M-Pesa" in reply
+
+
+async def test_an_error_after_the_prompt_went_out_says_it_is_being_checked(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    await bot.pay_up_to_confirmation(customer, amount="700")
+    await bot.confirm(customer)  # the prompt is out: the payment is pending
+    real = bot.service.recent_for_user
+    calls = 0
+
+    async def fails_once(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a bug in /history")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    bot.service.recent_for_user = fails_once  # type: ignore[method-assign]
+    reply = await bot.say(customer, "/history")
+    assert "Nothing was charged" not in reply
+    assert reply == (
+        "Sorry, something went wrong on our side. Your payment of KES 700 is being checked "
+        "with M-Pesa: I will tell you here how it ended. Please do not pay again until then."
+    )
 
 
 async def test_phone_busy_with_someone_elses_payment(

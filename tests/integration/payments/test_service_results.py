@@ -226,7 +226,7 @@ async def test_a_success_callback_beats_an_earlier_cancellation(db: TestDatabase
         ("admin_alert", ADMINS[1]),
     ]
     alert = await Notification.filter(payment_id=payment.id, chat_id=ADMINS[0]).first()
-    assert alert.topic == "paid_after_final"
+    assert alert.topic == "paid_after_all"
     assert alert.detail["receipt"] == "TC2ABCDE12"
 
 

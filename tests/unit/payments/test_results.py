@@ -121,7 +121,7 @@ def test_a_success_callback_with_its_receipt_pays_after_a_failure_and_alerts() -
             ApplyKind.APPLIED,
             S.PAID,
             N.LATE_PAID,
-            "paid_after_final",
+            "paid_after_all",
         )
         assert plan.changes["receipt"] == "R1"
 
