@@ -145,6 +145,8 @@ def unstorable_text_at(value: Any) -> str | None:
     Neither is text Daraja writes, and neither can be stored: PostgreSQL refuses NUL in text
     and JSON, and an unpaired surrogate (`"\\ud800"` is valid JSON) cannot be encoded to UTF-8.
     """
+    if _plain_ascii(value):
+        return None
     stack: list[tuple[Any, str]] = [(value, "body")]
     while stack:
         item, path = stack.pop()
@@ -159,6 +161,24 @@ def unstorable_text_at(value: Any) -> str | None:
         elif isinstance(item, list):
             stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
     return None
+
+
+def _plain_ascii(value: Any) -> bool:
+    """The common case, without building paths: every string is ASCII with no NUL."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not item.isascii():
+                return False
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str) or "\x00" in key or not key.isascii():
+                    return False
+                stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def _storable(text: str) -> bool:

@@ -7,6 +7,7 @@ is safe to send back and to use as a metrics label. Nothing here raises anything
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -48,6 +49,12 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
+@functools.cache
+def _decoder(parse_float: Callable[[str], Any]) -> json.JSONDecoder:
+    # One per number reader: json.loads with hooks would build a decoder per body.
+    return json.JSONDecoder(object_pairs_hook=_unique_keys, parse_float=parse_float)
+
+
 async def read_json(
     request: Request,
     *,
@@ -69,7 +76,7 @@ async def read_json(
     if not text.strip():
         raise BadBody(400, "empty body", raw)
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys, parse_float=parse_float)
+        value = _decoder(parse_float).decode(text)
     except _DuplicateKey as exc:
         raise BadBody(400, "duplicate key in a JSON object", raw) from exc
     except RecursionError as exc:
