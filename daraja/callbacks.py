@@ -40,6 +40,8 @@ _DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 #: Daraja takes at most KES 250,000 in one transaction (§8); nine digits is far above that and
 #: still fits a 32-bit integer column, where ten or more would overflow it.
 MAX_AMOUNT = 999_999_999
+#: TransactionDate years a real callback can carry (M-Pesa began in 2007).
+YEARS = range(2000, 2100)
 
 
 class ExponentNumber(float):
@@ -279,9 +281,14 @@ def _date(value: Any, path: str) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise CallbackError(f"{path}: expected YYYYMMDDHHmmss, got {_type(value)}")
     try:
-        return parse_daraja_timestamp(value)
+        when = parse_daraja_timestamp(value)
     except ValueError as exc:
         raise CallbackError(f"{path}: {exc}") from None
+    if not YEARS.start <= when.year < YEARS.stop:
+        # M-Pesa began in 2007. Year 1 in Nairobi is before year 1 in UTC: Python cannot even
+        # convert it for the database, and the route answered 503 for it.
+        raise CallbackError(f"{path}: year {when.year} is not M-Pesa's")
+    return when
 
 
 def _phone(value: Any, path: str) -> str | None:

@@ -320,6 +320,7 @@ HOSTILE_VALUES: dict[str, Any] = {
     "nul-in-description": lambda p: _with(p, ("ResultDesc",), "ok\u0000"),
     "lone-surrogate-in-description": lambda p: _with(p, ("ResultDesc",), "ok\ud800"),
     "nul-in-unread-item": lambda p: _item(p, "Balance", "0\u0000"),
+    "year-1-transaction-date": lambda p: _item(p, "TransactionDate", "00010101000000"),
 }
 
 

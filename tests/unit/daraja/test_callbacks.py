@@ -247,6 +247,8 @@ MALFORMED: list[tuple[str, Any, str]] = [
     ("signed text", _with_item("Amount", "+1500"), "ASCII digits"),
     ("Infinity text", _with_item("Amount", "Infinity"), "ASCII digits"),
     ("ten-digit Amount", _with_item("Amount", MAX_AMOUNT + 1), "more than"),
+    ("year-1 TransactionDate", _with_item("TransactionDate", "00010101000000"), "year 1 "),
+    ("year-2100 TransactionDate", _with_item("TransactionDate", 21000101000000), "year 2100"),
     ("NUL in ResultDesc", _set(f"{CB}.ResultDesc", "ok\x00"), f"{CB}.ResultDesc"),
     ("lone surrogate", _set(f"{CB}.ResultDesc", "ok\ud800"), f"{CB}.ResultDesc"),
     ("NUL in an unread item", _with_item("Balance", "0\x00"), "Item[2].Value"),
