@@ -1,5 +1,5 @@
 """Reading an untrusted JSON request body: size cap, content type, UTF-8, JSON, nesting depth,
-no key twice in one object.
+no key twice in one object, no number that is not finite.
 
 Every failure is a `BadBody` with the HTTP status to answer (413 or 400) and a short reason that
 is safe to send back and to use as a metrics label. Nothing here raises anything else.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -49,10 +50,27 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
+class _NotFinite(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    # NaN, Infinity, -Infinity: Python reads them, JSON (and PostgreSQL's jsonb) does not.
+    raise ValueError(f"{name} is not JSON")
+
+
 @functools.cache
 def _decoder(parse_float: Callable[[str], Any]) -> json.JSONDecoder:
     # One per number reader: json.loads with hooks would build a decoder per body.
-    return json.JSONDecoder(object_pairs_hook=_unique_keys, parse_float=parse_float)
+    def finite(literal: str) -> Any:
+        value = parse_float(literal)
+        if not math.isfinite(value):  # 1e400 reads as inf, which nothing can store
+            raise _NotFinite
+        return value
+
+    return json.JSONDecoder(
+        object_pairs_hook=_unique_keys, parse_float=finite, parse_constant=_no_constant
+    )
 
 
 async def read_json(
@@ -79,6 +97,8 @@ async def read_json(
         value = _decoder(parse_float).decode(text)
     except _DuplicateKey as exc:
         raise BadBody(400, "duplicate key in a JSON object", raw) from exc
+    except _NotFinite as exc:
+        raise BadBody(400, "JSON number out of range", raw) from exc
     except RecursionError as exc:
         raise BadBody(400, "JSON nested too deeply", raw) from exc
     except ValueError as exc:

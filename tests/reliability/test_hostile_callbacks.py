@@ -296,6 +296,12 @@ def _amount_written_as(payment: Payment, literal: str) -> bytes:
     return _item(payment, "Amount", marker).replace(str(marker).encode(), literal.encode())
 
 
+def _balance_written_as(payment: Payment, literal: str) -> bytes:
+    """The success body with a Balance value written as `literal` (not always valid JSON)."""
+    marker = 987654321
+    return _item(payment, "Balance", marker).replace(str(marker).encode(), literal.encode())
+
+
 def _duplicate_result_code(payment: Payment) -> bytes:
     """`ResultCode` twice: 1032 first, 0 last. Parsers disagree about which one counts."""
     text = json.dumps(success_body(payment))
@@ -321,6 +327,8 @@ HOSTILE_VALUES: dict[str, Any] = {
     "lone-surrogate-in-description": lambda p: _with(p, ("ResultDesc",), "ok\ud800"),
     "nul-in-unread-item": lambda p: _item(p, "Balance", "0\u0000"),
     "year-1-transaction-date": lambda p: _item(p, "TransactionDate", "00010101000000"),
+    "nan-balance": lambda p: _balance_written_as(p, "NaN"),
+    "infinite-balance": lambda p: _balance_written_as(p, "1e400"),
 }
 
 

@@ -157,8 +157,23 @@ async def test_lying_content_length_is_caught_while_streaming(service: Service) 
         (b"[" * 5000 + b"]" * 5000, "application/json", "JSON nested too deeply"),
         (b"[" * 40 + b"]" * 40, "application/json", "JSON nested too deeply"),
         (b'{"Body": {"a": 1, "a": 1}}', "application/json", "duplicate key in a JSON object"),
+        (b'{"Body": {"a": NaN}}', "application/json", "body is not JSON"),
+        (b'{"Body": {"a": -Infinity}}', "application/json", "body is not JSON"),
+        (b'{"Body": {"a": 1e400}}', "application/json", "JSON number out of range"),
     ],
-    ids=["text-plain", "no-type", "bad-utf8", "not-json", "empty", "very-deep", "deep", "dup-key"],
+    ids=[
+        "text-plain",
+        "no-type",
+        "bad-utf8",
+        "not-json",
+        "empty",
+        "very-deep",
+        "deep",
+        "dup-key",
+        "nan",
+        "minus-infinity",
+        "overflowing-number",
+    ],
 )
 async def test_unreadable_bodies_are_400_with_the_reason(
     service: Service, content: bytes, content_type: str | None, reason: str
