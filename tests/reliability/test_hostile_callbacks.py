@@ -290,16 +290,10 @@ def _item(payment: Payment, name: str, value: Any) -> bytes:
     return json.dumps(body).encode()
 
 
-def _amount_written_as(payment: Payment, literal: str) -> bytes:
-    """The success body with its Amount written as `literal` (a JSON number, as is)."""
+def _written_as(payment: Payment, name: str, literal: str) -> bytes:
+    """The success body with item `name`'s value written as `literal`, as is (JSON or not)."""
     marker = 987654321  # a value no other item carries
-    return _item(payment, "Amount", marker).replace(str(marker).encode(), literal.encode())
-
-
-def _balance_written_as(payment: Payment, literal: str) -> bytes:
-    """The success body with a Balance value written as `literal` (not always valid JSON)."""
-    marker = 987654321
-    return _item(payment, "Balance", marker).replace(str(marker).encode(), literal.encode())
+    return _item(payment, name, marker).replace(str(marker).encode(), literal.encode())
 
 
 def _duplicate_result_code(payment: Payment) -> bytes:
@@ -319,16 +313,16 @@ HOSTILE_VALUES: dict[str, Any] = {
     "lower-case-receipt": lambda p: _item(p, "MpesaReceiptNumber", "uks1234567"),
     "arabic-indic-digits-amount": lambda p: _item(p, "Amount", "١٠٠٠"),
     "exponent-string-amount": lambda p: _item(p, "Amount", "1e3"),
-    "exponent-number-amount": lambda p: _amount_written_as(p, "1e3"),
-    "exponent-decimal-amount": lambda p: _amount_written_as(p, "1.0E+3"),
+    "exponent-number-amount": lambda p: _written_as(p, "Amount", "1e3"),
+    "exponent-decimal-amount": lambda p: _written_as(p, "Amount", "1.0E+3"),
     "huge-amount": lambda p: _item(p, "Amount", 10**12),
     "duplicate-keys": _duplicate_result_code,
     "nul-in-description": lambda p: _with(p, ("ResultDesc",), "ok\u0000"),
     "lone-surrogate-in-description": lambda p: _with(p, ("ResultDesc",), "ok\ud800"),
     "nul-in-unread-item": lambda p: _item(p, "Balance", "0\u0000"),
     "year-1-transaction-date": lambda p: _item(p, "TransactionDate", "00010101000000"),
-    "nan-balance": lambda p: _balance_written_as(p, "NaN"),
-    "infinite-balance": lambda p: _balance_written_as(p, "1e400"),
+    "nan-balance": lambda p: _written_as(p, "Balance", "NaN"),
+    "infinite-balance": lambda p: _written_as(p, "Balance", "1e400"),
 }
 
 
