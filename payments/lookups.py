@@ -13,10 +13,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from daraja.timestamps import NAIROBI, now_utc
 from payments.errors import InvalidPhone, PaymentNotFound
 from payments.models import Payment, PaymentEvent
-from payments.rules import normalize_phone
+from payments.rules import normalize_phone, normalize_receipt
 from payments.states import DECIDED_STATES, WAITING_STATES, PaymentStatus
 
 S = PaymentStatus
+
+
+def fits_column(field: str, text: str) -> bool:
+    """Whether `text` fits the payment column `field`: a longer value can match no row, and
+    the ORM refuses to compare it (a varchar overflow), so a lookup must not ask."""
+    max_length = getattr(Payment._meta.fields_map[field], "max_length", None)
+    return max_length is None or len(text) <= max_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +60,17 @@ class PaymentLookups:
             found = await Payment.get_or_none(id=int(number))
             if found is not None:
                 return found
-        found = await Payment.get_or_none(checkout_request_id=text)
-        if found is None and text.isascii() and text.isalnum():
-            found = await Payment.get_or_none(receipt=text.upper())
+        found = None
+        if fits_column("checkout_request_id", text):
+            found = await Payment.get_or_none(checkout_request_id=text)
+        receipt = normalize_receipt(text)
+        if (
+            found is None
+            and receipt.isascii()
+            and receipt.isalnum()
+            and fits_column("receipt", receipt)
+        ):
+            found = await Payment.get_or_none(receipt=receipt)
         if found is not None:
             return found
         try:

@@ -19,8 +19,9 @@ from tortoise.queryset import QuerySet
 
 from daraja.timestamps import NAIROBI
 from payments.errors import InvalidPhone
+from payments.lookups import fits_column
 from payments.models import EventKind, Payment, PaymentEvent, StoredState
-from payments.rules import normalize_phone
+from payments.rules import normalize_phone, normalize_receipt
 from payments.states import PaymentStatus
 
 S = PaymentStatus
@@ -187,9 +188,10 @@ async def find_payments(key: str, *, limit: int = 5) -> Found:
     """By M-Pesa receipt, account reference, or a phone number (whole, or its last 3+ digits)."""
     text = key.strip()
     ids: set[int] = set()
-    if text.isascii() and text.isalnum():
-        ids |= await _ids(Payment.filter(receipt=text.upper()))
-    if text and len(text) <= 32:
+    receipt = normalize_receipt(text)
+    if receipt.isascii() and receipt.isalnum() and fits_column("receipt", receipt):
+        ids |= await _ids(Payment.filter(receipt=receipt))
+    if text and fits_column("account_reference", text):
         ids |= await _ids(Payment.filter(account_reference__iexact=text))
     ids |= await _by_phone(text)
     newest = sorted(ids, reverse=True)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from daraja.types import Outcome, StkResult
 from payments.models import EventKind, NotificationKind
 from payments.moves import Move
+from payments.rules import normalize_receipt
 from payments.states import RECONCILABLE_STATES, PaymentStatus
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ def _flag(facts: PaymentFacts, result: StkResult, reason: str, *, store_receipt:
 
 
 def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> Plan:
-    if not result.receipt or result.receipt == facts.receipt:
+    if not result.receipt or _same_receipt(result.receipt, facts.receipt):
         return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, facts.status, {}, {})
     if facts.receipt is not None:
         return Plan(
@@ -310,6 +311,10 @@ def _paid_again(facts: PaymentFacts, result: StkResult, receipt_taken: bool) -> 
     )
 
 
+def _same_receipt(receipt: str, stored: str | None) -> bool:
+    return stored is not None and normalize_receipt(receipt) == normalize_receipt(stored)
+
+
 def _repeat_or_conflict(facts: PaymentFacts, result: StkResult) -> Plan:
     if facts.result_code == result.result_code:
         return Plan(ApplyKind.DUPLICATE, EventKind.DUPLICATE, facts.status, {}, {})
@@ -340,7 +345,7 @@ def result_fields(result: StkResult) -> dict[str, Any]:
 def success_fields(result: StkResult) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if result.receipt:
-        fields["receipt"] = result.receipt
+        fields["receipt"] = normalize_receipt(result.receipt)
     if result.amount is not None:
         fields["paid_amount"] = result.amount
     if result.transaction_date is not None:

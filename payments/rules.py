@@ -149,6 +149,15 @@ def safaricom_phone(text: str) -> str:
     return msisdn
 
 
+def normalize_receipt(receipt: str) -> str:
+    """An M-Pesa receipt as stored and compared: upper case, as M-Pesa writes it.
+
+    Receipts compare case-insensitively: `tbf34evy55` is the receipt `TBF34EVY55`, so it can
+    neither pay a second payment nor count as a second receipt for the same one.
+    """
+    return receipt.strip().upper()
+
+
 def mask_phone(phone: str) -> str:
     """`254712345678` → `2547•••••678`: enough to tell numbers apart in a log, no more."""
     return mask_msisdn(phone)

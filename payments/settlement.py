@@ -19,6 +19,7 @@ decided again.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from daraja.callbacks import parse_stk_callback
@@ -29,7 +30,7 @@ from payments.errors import InvalidPhone
 from payments.models import EventKind, Payment, PaymentEvent
 from payments.moves import Move
 from payments.results import ApplyKind, ApplyResult, PaymentFacts, Plan, assumed_move, decide
-from payments.rules import mask_phone, normalize_phone
+from payments.rules import mask_phone, normalize_phone, normalize_receipt
 from payments.states import PaymentStatus
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ ORPHAN_MATCH_WINDOW = timedelta(hours=24)
 class Settlement(ServiceBase):
     async def apply_result(self, result: StkResult) -> ApplyResult:
         """Apply a callback or query result to its payment exactly once."""
+        if result.receipt and result.receipt != normalize_receipt(result.receipt):
+            # Stored, compared, logged and shown in one form (receipts ignore case).
+            result = replace(result, receipt=normalize_receipt(result.receipt))
         move = assumed_move(result, self.now(), announce_chat_ids=self.announce_chat_ids)
         if move is not None:
             # None when the row is not as assumed, or the receipt belongs to another payment
@@ -228,7 +232,10 @@ class Settlement(ServiceBase):
         return not seen
 
     async def _receipt_taken(self, receipt: str, payment_id: int) -> bool:
-        return await Payment.filter(receipt=receipt).exclude(id=payment_id).exists()
+        # Stored receipts are upper case (`normalize_receipt`), so this ignores case and can
+        # still use the unique index.
+        taken = Payment.filter(receipt=normalize_receipt(receipt)).exclude(id=payment_id)
+        return await taken.exists()
 
     def _log_apply(self, payment: Payment, result: StkResult, kind: ApplyKind) -> None:
         logger.info(

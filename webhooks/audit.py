@@ -5,13 +5,19 @@ that carried the right token but was not a readable STK callback has no payment;
 as a `PaymentEvent` without one (kind `callback_rejected`), so an operator can still see what
 Daraja (or someone holding the token) sent. Bodies that failed the token or IP check are not
 stored: anyone on the internet can send those, and they would only fill the table.
+
+A body is kept as JSON when it was JSON; when it holds text the database cannot store (a NUL
+character, an unpaired surrogate: PostgreSQL refuses both) it is kept as escaped JSON text
+instead, so that the audit row is written whatever the body says.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+from daraja.callbacks import MAX_ID_LENGTH, unstorable_text_at
 from daraja.timestamps import now_utc
 from payments.stores import Store
 
@@ -20,6 +26,8 @@ log = logging.getLogger(__name__)
 REJECTED_KIND = "callback_rejected"
 #: How much of an unparseable body is kept (as text): enough to recognise it.
 MAX_TEXT_KEPT = 2048
+#: A parsed body kept as text (it held unstorable characters): all of a callback-sized body.
+MAX_JSON_TEXT_KEPT = 64 * 1024
 
 
 async def store_rejected_callback(
@@ -34,8 +42,14 @@ async def store_rejected_callback(
     detail: dict[str, Any] = {"reason": reason}
     if size is not None:
         detail["size"] = size
-    if parsed is None and raw:
-        detail["text"] = raw[:MAX_TEXT_KEPT].decode("utf-8", errors="replace")
+    kept = parsed if isinstance(parsed, dict | list) else None
+    if kept is not None and unstorable_text_at(kept) is not None:
+        # ensure_ascii escapes NUL and lone surrogates as \u0000 and \ud800: storable text.
+        detail["text"] = json.dumps(kept)[:MAX_JSON_TEXT_KEPT]
+        kept = None
+    elif parsed is None and raw:
+        text = raw[:MAX_TEXT_KEPT].decode("utf-8", errors="replace")
+        detail["text"] = text.replace("\x00", "\ufffd")
     checkout_id = _checkout_id(parsed)
     try:
         await store.record(
@@ -43,7 +57,7 @@ async def store_rejected_callback(
             REJECTED_KIND,
             at=now_utc(),
             detail=detail,
-            raw=parsed if isinstance(parsed, dict | list) else None,
+            raw=kept,
             source="callback",
             checkout_request_id=checkout_id,
         )
@@ -56,4 +70,8 @@ def _checkout_id(parsed: Any) -> str | None:
         value = parsed["Body"]["stkCallback"]["CheckoutRequestID"]
     except (KeyError, TypeError, IndexError):
         return None
-    return value[:64] if isinstance(value, str) else None
+    # Only an id that could be real: a cut one would point at the wrong payment, and one with
+    # characters the column cannot hold would lose the whole row. The body keeps it anyway.
+    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH or not value.isascii():
+        return None
+    return value if value.isprintable() else None

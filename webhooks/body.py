@@ -1,4 +1,5 @@
-"""Reading an untrusted JSON request body: size cap, content type, UTF-8, JSON, nesting depth.
+"""Reading an untrusted JSON request body: size cap, content type, UTF-8, JSON, nesting depth,
+no key twice in one object, no number that is not finite.
 
 Every failure is a `BadBody` with the HTTP status to answer (413 or 400) and a short reason that
 is safe to send back and to use as a metrics label. Nothing here raises anything else.
@@ -6,7 +7,10 @@ is safe to send back and to use as a metrics label. Nothing here raises anything
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -30,8 +34,57 @@ class BadBody(Exception):
         self.raw = raw
 
 
-async def read_json(request: Request, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
-    """The parsed JSON body, or `BadBody`."""
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`object_pairs_hook`: an object naming one key twice is refused, not "last one wins".
+
+    Parsers disagree about which of two `ResultCode`s counts (first, last, or an error), so a
+    proxy and we could read one body two ways; JSON (RFC 8259 §4) leaves it undefined.
+    """
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _DuplicateKey
+    return value
+
+
+class _NotFinite(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    # NaN, Infinity, -Infinity: Python reads them, JSON (and PostgreSQL's jsonb) does not.
+    raise ValueError(f"{name} is not JSON")
+
+
+@functools.cache
+def _decoder(parse_float: Callable[[str], Any]) -> json.JSONDecoder:
+    # One per number reader: json.loads with hooks would build a decoder per body.
+    def finite(literal: str) -> Any:
+        value = parse_float(literal)
+        if not math.isfinite(value):  # 1e400 reads as inf, which nothing can store
+            raise _NotFinite
+        return value
+
+    return json.JSONDecoder(
+        object_pairs_hook=_unique_keys, parse_float=finite, parse_constant=_no_constant
+    )
+
+
+async def read_json(
+    request: Request,
+    *,
+    max_bytes: int,
+    max_depth: int = MAX_DEPTH,
+    parse_float: Callable[[str], Any] = float,
+) -> Any:
+    """The parsed JSON body, or `BadBody`.
+
+    `parse_float` reads numbers with a fraction or an exponent, as `json.loads` takes it (the
+    callback route uses it to tell `1e3` from `1000.0`).
+    """
     _check_content_type(request.headers.get("content-type"))
     raw = await read_limited(request, max_bytes)
     try:
@@ -41,7 +94,11 @@ async def read_json(request: Request, *, max_bytes: int, max_depth: int = MAX_DE
     if not text.strip():
         raise BadBody(400, "empty body", raw)
     try:
-        value = json.loads(text)
+        value = _decoder(parse_float).decode(text)
+    except _DuplicateKey as exc:
+        raise BadBody(400, "duplicate key in a JSON object", raw) from exc
+    except _NotFinite as exc:
+        raise BadBody(400, "JSON number out of range", raw) from exc
     except RecursionError as exc:
         raise BadBody(400, "JSON nested too deeply", raw) from exc
     except ValueError as exc:

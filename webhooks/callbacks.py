@@ -1,11 +1,15 @@
 """`POST /payments/callback/{token}`: Daraja's STK callback.
 
 Checks, in order: the token (wrong → 404, as if the route did not exist), the sender's address
-against `MPESA_ALLOWED_IPS` (→ 403), the body (size → 413; content type, UTF-8, JSON, depth →
-400), the callback shape (`daraja.callbacks.parse_stk_callback` → 400 with the reason). A valid
-callback is applied through `PaymentService.apply_result` (idempotent, stores the raw body) and
-answered at once; unknown CheckoutRequestIDs are stored by the service and answered 200 too, as
-Daraja has nothing better to do with an error. The notifier is woken so the customer hears now.
+against `MPESA_ALLOWED_IPS` (→ 403), the body (size → 413; content type, UTF-8, JSON, depth,
+duplicate keys → 400), the callback's shape and values (`daraja.callbacks.parse_stk_callback` →
+400 with the reason: over-long ids and codes, receipts not as M-Pesa writes them, amounts in
+odd digits or exponent form). A refused body with the right token is kept as a rejected
+callback (`webhooks.audit`). A valid callback is applied through `PaymentService.apply_result`
+(idempotent, stores the raw body) and answered at once; unknown CheckoutRequestIDs are stored
+by the service and answered 200 too, as Daraja has nothing better to do with an error. 503
+means only that a valid callback could not be stored. The notifier is woken so the customer
+hears now.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from daraja.callbacks import parse_stk_callback
+from daraja.callbacks import parse_json_float, parse_stk_callback
 from daraja.errors import CallbackError
 from daraja.masking import mask_checkout_id
 from daraja.types import StkResult
@@ -60,7 +64,7 @@ async def stk_callback(request: Request) -> Response:
         log.warning("callback from %s refused: not in MPESA_ALLOWED_IPS", client)
         return _refuse(runtime, 403, "address not allowed")
     try:
-        body = await read_json(request, max_bytes=MAX_CALLBACK_BYTES)
+        body = await read_json(request, max_bytes=MAX_CALLBACK_BYTES, parse_float=parse_json_float)
     except BadBody as exc:
         log.warning("callback from %s refused: %s", client, exc.reason)
         await store_rejected_callback(_store(runtime), exc.reason, raw=exc.raw)

@@ -224,7 +224,8 @@ async def pending(update: Update, context: BotContext) -> None:
 async def recent(update: Update, context: BotContext) -> None:
     lang = context.lang(update)
     n = RECENT_DEFAULT
-    if context.args and context.args[0].isdigit():
+    # isdigit() alone admits "²", which int() refuses.
+    if context.args and context.args[0].isascii() and context.args[0].isdigit():
         n = max(1, min(int(context.args[0]), RECENT_MAX))
     payments = await context.payments.recent(limit=n)
     if not payments:

@@ -6,7 +6,8 @@
 * `telegram`: a `TelegramSeam` over the session's `fake_telegram`;
 * `daraja_emulator`: the emulator app (callback delay 0) posting into `fanout`;
 * `launch(name, **settings_overrides)`: start one more instance on the current database;
-* `lipabot`: one instance on a fresh SQLite database (most fault tests).
+* `lipabot`: one instance on a fresh SQLite database (most fault tests);
+* `lipabot_on_each_db`: the same, once on SQLite and once on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ async def launch(
 
 @pytest.fixture
 async def lipabot(sqlite_db: TestDatabase, launch: Launch) -> Instance:
+    return await launch()
+
+
+@pytest.fixture
+async def lipabot_on_each_db(db: TestDatabase, launch: Launch) -> Instance:
+    """One instance, once on SQLite and once on PostgreSQL."""
     return await launch()
 
 

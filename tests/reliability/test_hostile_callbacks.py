@@ -17,7 +17,7 @@ import pytest
 
 from daraja.emulator import Emulator
 from offline.fake_telegram import FakeUser
-from payments.models import Notification, NotificationKind, Payment
+from payments.models import Notification, NotificationKind, Payment, PaymentEvent
 from payments.states import PaymentStatus
 from tests.support.figures import FIGURES
 from tests.support.harness import (
@@ -243,7 +243,10 @@ async def test_malformed_bodies_get_a_4xx_and_change_nothing(
 ) -> None:
     before = await snapshot(pending.id)
     response = await post(lipabot, content=content, headers=headers)
+    kept = await PaymentEvent.filter(kind="callback_rejected").exists()
+    FIGURES.hostile_callback(response.status_code, kept=kept)
     assert response.status_code == status, response.text
+    assert kept, "a refused body with the right token is kept for audit"
     assert await snapshot(pending.id) == before
     FIGURES.injected("hostile: malformed callback body")
 
@@ -266,3 +269,93 @@ async def test_lying_content_length_is_refused(lipabot: Instance, pending: Payme
     assert response.status_code == 400
     assert await snapshot(pending.id) == before
     FIGURES.injected("hostile: bad Content-Length")
+
+
+# ------------------------------------------------------------------ values that are not Daraja's
+# Each body carries the right token and the shape of a success for a waiting payment of KES
+# 1,000, with one value no M-Pesa callback carries. Before these rules some of them reached the
+# database as a varchar overflow (503, body lost) and others were taken at face value.
+
+
+def _with(payment: Payment, path: tuple[str, ...], value: Any) -> bytes:
+    body = success_body(payment)
+    target: Any = body["Body"]["stkCallback"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return json.dumps(body).encode()
+
+
+def _item(payment: Payment, name: str, value: Any) -> bytes:
+    body = success_body(payment)
+    for item in body["Body"]["stkCallback"]["CallbackMetadata"]["Item"]:
+        if item["Name"] == name:
+            item["Value"] = value
+    return json.dumps(body).encode()
+
+
+def _written_as(payment: Payment, name: str, literal: str) -> bytes:
+    """The success body with item `name`'s value written as `literal`, as is (JSON or not)."""
+    marker = 987654321  # a value no other item carries
+    return _item(payment, name, marker).replace(str(marker).encode(), literal.encode())
+
+
+def _duplicate_result_code(payment: Payment) -> bytes:
+    """`ResultCode` twice: 1032 first, 0 last. Parsers disagree about which one counts."""
+    text = json.dumps(success_body(payment))
+    return text.replace('"ResultCode": 0', '"ResultCode": 1032, "ResultCode": 0').encode()
+
+
+HOSTILE_VALUES: dict[str, Any] = {
+    "long-checkout-id": lambda p: _with(
+        p, ("CheckoutRequestID",), p.checkout_request_id + "9" * 60
+    ),
+    "long-merchant-id": lambda p: _with(p, ("MerchantRequestID",), "f0b7-410a-" * 10),
+    "long-result-code": lambda p: _with(p, ("ResultCode",), "1" * 40),
+    "long-numeric-result-code": lambda p: _with(p, ("ResultCode",), 10**40),
+    "long-receipt": lambda p: _item(p, "MpesaReceiptNumber", "UKS" + "1" * 40),
+    "lower-case-receipt": lambda p: _item(p, "MpesaReceiptNumber", "uks1234567"),
+    "arabic-indic-digits-amount": lambda p: _item(p, "Amount", "١٠٠٠"),
+    "exponent-string-amount": lambda p: _item(p, "Amount", "1e3"),
+    "exponent-number-amount": lambda p: _written_as(p, "Amount", "1e3"),
+    "exponent-decimal-amount": lambda p: _written_as(p, "Amount", "1.0E+3"),
+    "huge-amount": lambda p: _item(p, "Amount", 10**12),
+    "duplicate-keys": _duplicate_result_code,
+    "nul-in-description": lambda p: _with(p, ("ResultDesc",), "ok\u0000"),
+    "lone-surrogate-in-description": lambda p: _with(p, ("ResultDesc",), "ok\ud800"),
+    "nul-in-unread-item": lambda p: _item(p, "Balance", "0\u0000"),
+    "year-1-transaction-date": lambda p: _item(p, "TransactionDate", "00010101000000"),
+    "nan-balance": lambda p: _written_as(p, "Balance", "NaN"),
+    "infinite-balance": lambda p: _written_as(p, "Balance", "1e400"),
+}
+
+
+@pytest.fixture
+async def pending_on_each_db(
+    lipabot_on_each_db: Instance, customer: FakeUser, emu: Emulator
+) -> AsyncIterator[Payment]:
+    emu.set_callback_delay(3600.0)
+    yield await waiting_payment(lipabot_on_each_db, customer, 92)
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_VALUES))
+async def test_values_daraja_never_sends_get_400_and_an_audit_row(
+    lipabot_on_each_db: Instance, pending_on_each_db: Payment, case: str
+) -> None:
+    payment = pending_on_each_db
+    content = HOSTILE_VALUES[case](payment)
+    before = await snapshot(payment.id)
+    response = await post(lipabot_on_each_db, content=content, headers=JSON)
+    rejected = await PaymentEvent.filter(kind="callback_rejected").order_by("-id").first()
+    FIGURES.hostile_callback(response.status_code, kept=rejected is not None)
+
+    assert response.status_code == 400, response.text
+    reason = response.json()["ResultDesc"]
+    assert reason and response.json()["ResultCode"] == 1
+    assert await snapshot(payment.id) == before
+    assert rejected is not None and rejected.payment_id is None
+    assert rejected.detail["reason"] == reason
+    # The body is kept: as JSON when it was JSON we could read, else as its text.
+    kept = rejected.raw_body if rejected.raw_body is not None else rejected.detail["text"]
+    assert kept == (json.loads(content) if rejected.raw_body is not None else content.decode())
+    FIGURES.injected(f"hostile: {case}")

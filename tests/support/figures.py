@@ -1,4 +1,5 @@
-"""The figures the reliability suite reports: payments driven, faults injected, losses, duplicates.
+"""The figures the reliability suite reports: payments driven, faults injected, losses, duplicates,
+and how the callback route answered hostile bodies (refused, kept for audit, or a 5xx).
 
 Tests add to one process-wide `FIGURES`; `conftest.py` prints it at the end of the run. A test
 that counts a loss or a duplicate also fails on its own assertion, so the printed zeros are
@@ -17,12 +18,20 @@ class Figures:
     faults: Counter[str] = field(default_factory=Counter)  # per fault kind
     lost: int = 0
     duplicates: int = 0
+    #: Hostile callback bodies sent with the right token, by the status the route answered.
+    hostile_answers: Counter[int] = field(default_factory=Counter)
+    hostile_kept: int = 0  # of those, kept as a rejected callback (the audit row exists)
 
     def drove(self, family: str, count: int = 1) -> None:
         self.payments[family] += count
 
     def injected(self, fault: str, count: int = 1) -> None:
         self.faults[fault] += count
+
+    def hostile_callback(self, status: int, *, kept: bool) -> None:
+        """A hostile body reached the callback route: what it answered, whether it was kept."""
+        self.hostile_answers[status] += 1
+        self.hostile_kept += int(kept)
 
     def delivered(self, expected: dict[int, int], actual: dict[int, int]) -> None:
         """Compare messages owed per chat with messages delivered per chat."""
@@ -44,6 +53,14 @@ class Figures:
             f"messages lost: {self.lost}",
             f"duplicate messages sent: {self.duplicates}",
         ]
+        if self.hostile_answers:
+            answers = self.hostile_answers
+            refused = sum(n for status, n in answers.items() if 400 <= status < 500)
+            server_errors = sum(n for status, n in answers.items() if status >= 500)
+            lines.append(
+                f"hostile callback bodies: {sum(answers.values())} sent, {refused} refused "
+                f"with 4xx, {self.hostile_kept} kept for audit, {server_errors} answered 5xx"
+            )
         return lines
 
 

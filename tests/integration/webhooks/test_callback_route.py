@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
@@ -155,8 +156,24 @@ async def test_lying_content_length_is_caught_while_streaming(service: Service) 
         (b"", "application/json", "empty body"),
         (b"[" * 5000 + b"]" * 5000, "application/json", "JSON nested too deeply"),
         (b"[" * 40 + b"]" * 40, "application/json", "JSON nested too deeply"),
+        (b'{"Body": {"a": 1, "a": 1}}', "application/json", "duplicate key in a JSON object"),
+        (b'{"Body": {"a": NaN}}', "application/json", "body is not JSON"),
+        (b'{"Body": {"a": -Infinity}}', "application/json", "body is not JSON"),
+        (b'{"Body": {"a": 1e400}}', "application/json", "JSON number out of range"),
     ],
-    ids=["text-plain", "no-type", "bad-utf8", "not-json", "empty", "very-deep", "deep"],
+    ids=[
+        "text-plain",
+        "no-type",
+        "bad-utf8",
+        "not-json",
+        "empty",
+        "very-deep",
+        "deep",
+        "dup-key",
+        "nan",
+        "minus-infinity",
+        "overflowing-number",
+    ],
 )
 async def test_unreadable_bodies_are_400_with_the_reason(
     service: Service, content: bytes, content_type: str | None, reason: str
@@ -262,3 +279,65 @@ async def test_emulator_callbacks_reach_the_route_in_process(make_service: Servi
 def test_the_corpus_is_found() -> None:
     # Guards the parametrised test above against silently running on zero files.
     assert len(corpus_callbacks()) >= 30
+
+
+async def test_a_refused_value_is_named_in_the_answer_and_the_audit_row(service: Service) -> None:
+    payment = await pending_payment(service, amount=1500)
+    body = callback_body(payment, 0, receipt="tbf34evy55")
+    response = await service.client.post(CALLBACK, json=body)
+    assert response.status_code == 400
+    reason = response.json()["ResultDesc"]
+    assert reason.startswith("malformed callback: Body.stkCallback.CallbackMetadata")
+    assert "MpesaReceiptNumber" in reason and "upper-case" in reason
+    event = await PaymentEvent.filter(kind="callback_rejected").order_by("-id").first()
+    assert event is not None and event.detail == {"reason": reason}
+    assert event.raw_body == body
+    assert event.checkout_request_id == payment.checkout_request_id
+    assert await _status(payment) == "pending"
+
+
+async def test_an_exponent_outside_the_amount_does_not_refuse_the_callback(
+    service: Service,
+) -> None:
+    """Only the Amount decides money; Balance is informational (docs/DARAJA.md §5.2)."""
+    payment = await pending_payment(service, amount=1500)
+    text = json.dumps(callback_body(payment, 0)).replace('{"Name": "Balance"}', _BALANCE_1E3)
+    response = await service.client.post(
+        CALLBACK, content=text.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert await _status(payment) == "paid"
+
+
+_BALANCE_1E3 = '{"Name": "Balance", "Value": 1E+3}'
+
+
+@pytest.mark.postgres
+async def test_503_is_only_for_a_database_outage(make_service: ServiceFactory) -> None:
+    """A valid callback that cannot be stored gets 503; a bad body still gets its 400."""
+    from tests.support.db import (
+        PostgresUnavailable,
+        create_postgres_database,
+        drop_postgres_database,
+        postgres_required,
+    )
+
+    try:
+        url = await create_postgres_database()
+    except PostgresUnavailable as exc:
+        if postgres_required():
+            raise
+        pytest.skip(str(exc))
+    try:
+        async with make_service(database_url=url) as service:
+            payment = await pending_payment(service, amount=1500)
+            await drop_postgres_database(url)  # terminates our connections too
+            valid = await service.client.post(CALLBACK, json=callback_body(payment, 0))
+            assert valid.status_code == 503
+            assert valid.json()["ResultDesc"] == "temporarily unavailable"
+            bad = callback_body(payment, 0, receipt="T" * 40)
+            refused = await service.client.post(CALLBACK, json=bad)
+            assert refused.status_code == 400
+            assert "MpesaReceiptNumber" in refused.json()["ResultDesc"]
+    finally:
+        await drop_postgres_database(url)

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from daraja.callbacks import parse_stk_callback
+from daraja.callbacks import (
+    MAX_AMOUNT,
+    ExponentNumber,
+    parse_json_float,
+    parse_stk_callback,
+    parse_stk_query,
+)
 from daraja.errors import CallbackError
 from daraja.timestamps import NAIROBI
 from tests.support.scripted_daraja import DATA, fixture_bytes, fixture_json
@@ -220,6 +226,33 @@ MALFORMED: list[tuple[str, Any, str]] = [
     ("month 13 TransactionDate", _with_item("TransactionDate", 20191341122121), "Transaction"),
     ("PhoneNumber a list", _with_item("PhoneNumber", [254700000022]), "PhoneNumber"),
     ("boolean PhoneNumber", _with_item("PhoneNumber", True), "PhoneNumber"),
+    # Values no M-Pesa callback carries (docs/DARAJA.md §3.4, §5.2), some longer than the
+    # columns that would hold them.
+    ("65-character CheckoutRequestID", _set(f"{CB}.CheckoutRequestID", "w" * 65), "64 char"),
+    ("65-character MerchantRequestID", _set(f"{CB}.MerchantRequestID", "1" * 65), "64 char"),
+    ("CheckoutRequestID with a space", _set(f"{CB}.CheckoutRequestID", "ws_CO 1"), "Checkout"),
+    ("non-ASCII CheckoutRequestID", _set(f"{CB}.CheckoutRequestID", "ws_CO_١"), "Checkout"),
+    ("33-character ResultCode", _set(f"{CB}.ResultCode", "1" * 33), "32 char"),
+    ("41-digit ResultCode", _set(f"{CB}.ResultCode", 10**40), "32 char"),
+    ("ResultCode with a space", _set(f"{CB}.ResultCode", "10 32"), "ResultCode"),
+    ("lower-case receipt", _with_item("MpesaReceiptNumber", "ncb9fjnait"), "upper-case"),
+    ("mixed-case receipt", _with_item("MpesaReceiptNumber", "NCB9fjnAIT"), "upper-case"),
+    ("9-character receipt", _with_item("MpesaReceiptNumber", "NCB9FJNAI"), "Receipt"),
+    ("33-character receipt", _with_item("MpesaReceiptNumber", "N" * 33), "Receipt"),
+    ("Arabic-Indic digits", _with_item("Amount", "١٥٠٠"), "ASCII digits"),
+    ("Devanagari digits", _with_item("Amount", "१५००"), "ASCII digits"),
+    ("fullwidth digits", _with_item("Amount", "１５００"), "ASCII digits"),
+    ("exponent text", _with_item("Amount", "1e3"), "ASCII digits"),
+    ("exponent number", _with_item("Amount", ExponentNumber("1e3")), "exponent"),
+    ("signed text", _with_item("Amount", "+1500"), "ASCII digits"),
+    ("Infinity text", _with_item("Amount", "Infinity"), "ASCII digits"),
+    ("ten-digit Amount", _with_item("Amount", MAX_AMOUNT + 1), "more than"),
+    ("year-1 TransactionDate", _with_item("TransactionDate", "00010101000000"), "year 1 "),
+    ("year-2100 TransactionDate", _with_item("TransactionDate", 21000101000000), "year 2100"),
+    ("NUL in ResultDesc", _set(f"{CB}.ResultDesc", "ok\x00"), f"{CB}.ResultDesc"),
+    ("lone surrogate", _set(f"{CB}.ResultDesc", "ok\ud800"), f"{CB}.ResultDesc"),
+    ("NUL in an unread item", _with_item("Balance", "0\x00"), "Item[2].Value"),
+    ("NUL in a key", _set(f"{CB}.Extra\x00", 1), f"{CB} (a key)"),
 ]
 
 
@@ -244,3 +277,52 @@ def test_transaction_date_is_nairobi_time() -> None:
     assert result.transaction_date is not None
     assert result.transaction_date.tzinfo == NAIROBI
     assert result.transaction_date.hour == 12  # 20190311122121 EAT
+
+
+def test_values_at_the_limits_are_accepted() -> None:
+    body = _set(f"{CB}.CheckoutRequestID", "ws_CO_" + "1" * 58)
+    body["Body"]["stkCallback"]["MerchantRequestID"] = "f0b7-410a-" + "9" * 54
+    body = _with_item_in(body, "Amount", MAX_AMOUNT)
+    result = parse_stk_callback(body)
+    assert len(result.checkout_request_id) == len(result.merchant_request_id) == 64
+    assert result.amount == MAX_AMOUNT
+    failure = _set(f"{CB}.ResultCode", "BW-JMS-100039")
+    assert parse_stk_callback(failure).result_code == "BW-JMS-100039"
+
+
+@pytest.mark.parametrize("amount", ["1500", " 1500 ", "1500.00", 1500, 1500.0, Decimal("1500")])
+def test_amounts_written_as_daraja_writes_them_are_accepted(amount: Any) -> None:
+    assert parse_stk_callback(_with_item("Amount", amount)).amount == 1500
+
+
+def test_json_numbers_keep_whether_they_had_an_exponent() -> None:
+    text = '{"a": 1.00, "b": 1e3, "c": 1.5E-1, "d": 108.00}'
+    read = json.loads(text, parse_float=parse_json_float)
+    assert read == {"a": 1.0, "b": 1000.0, "c": 0.15, "d": 108.0}
+    assert [type(v) for v in read.values()] == [float, ExponentNumber, ExponentNumber, float]
+
+
+def test_every_captured_callback_parses_with_the_routes_number_reader() -> None:
+    for name in VALID:
+        body = json.loads(fixture_bytes(name), parse_float=parse_json_float)
+        assert parse_stk_callback(body).checkout_request_id.startswith("ws_CO_")
+
+
+def test_query_answers_with_over_long_values_are_refused() -> None:
+    answer = {
+        "ResponseCode": "0",
+        "ResponseDescription": "The service request has been accepted successsfully",
+        "MerchantRequestID": "29115-34620561-1",
+        "CheckoutRequestID": "ws_CO_" + "9" * 80,
+        "ResultCode": "1032",
+        "ResultDesc": "Request cancelled by user",
+    }
+    with pytest.raises(CallbackError, match="CheckoutRequestID: longer than 64"):
+        parse_stk_query(answer)
+
+
+def _with_item_in(body: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    for item in items(body):
+        if item["Name"] == name:
+            item["Value"] = value
+    return body
