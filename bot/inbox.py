@@ -1,0 +1,301 @@
+"""The Telegram inbox: an update the webhook acknowledged is kept until it has been processed.
+
+Telegram never re-sends an update it got 200 for, so `POST /telegram/webhook` writes the update
+to the `telegram_inbox` table (`payments.models.InboundUpdate`) before it answers, and the row is
+marked done only after PTB's handlers have run. A process killed in between loses nothing: the
+row's lease runs out and this instance (after a restart) or another one processes it.
+
+- `accept` is one INSERT: idempotent on `update_id` (a redelivery is a no-op), and the row is
+  leased to this instance at once unless an earlier update of the same chat or user is still
+  open elsewhere, in which case it waits to be claimed in order.
+- `claim` leases the oldest open rows whose lease is free, skipping any row with an earlier open
+  update of its chat or user outside the batch, so one chat's updates are processed in
+  Telegram's order even across instances. On PostgreSQL the candidates are locked with
+  `FOR UPDATE SKIP LOCKED` (two claimers never take one row); on SQLite the statement itself is
+  atomic.
+- `renew` extends this instance's leases (a heartbeat), so a long backlog is not taken over by
+  another instance while it waits here; `release` hands them back on a clean stop.
+- `mark_done` after processing; done rows are kept `KEEP_DONE` (to recognise redeliveries) and
+  then pruned.
+
+Processing is at least once: a process killed while an update's handlers ran processes it again
+after the lease (the payment rules refuse a second push for one customer). An update whose
+processing never finishes (it kills the process every time) is given up after `MAX_ATTEMPTS`.
+
+`InboxWorker` ties the table to the PTB Application: held updates go on
+`application.update_queue`, the update processor (`bot.app.PerChatUserUpdateProcessor`) reports
+each one processed, and a loop claims waiting and orphaned rows.
+"""
+
+# ruff: noqa: S608  (names spliced into SQL are constants here; values are parameters)
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from telegram import Update
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from daraja.timestamps import now_utc
+from payments.models import InboundUpdate
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 30.0
+#: Done rows are kept this long, so a redelivered update_id is still recognised.
+KEEP_DONE = timedelta(days=2)
+#: An update claimed this many times without finishing is given up (it kills its process).
+MAX_ATTEMPTS = 5
+PRUNE_EVERY_SECONDS = 600.0
+
+TABLE = "telegram_inbox"
+Accepted = Literal["held", "waiting", "duplicate"]
+
+# An open row of the same chat or user as `{row}`, earlier in Telegram's order.
+_EARLIER_OPEN = (
+    f"SELECT 1 FROM {TABLE} e WHERE e.done_at IS NULL AND e.update_id < {{row}}.update_id"
+    f" AND (e.chat_id = {{row}}.chat_id OR e.user_id = {{row}}.user_id)"
+)
+
+_ACCEPT = (
+    f"INSERT INTO {TABLE} (update_id, chat_id, user_id, body, attempts, received_at,"
+    f" claimed_by, claimed_until)"
+    f" SELECT $1::bigint, $2::bigint, $3::bigint, $4::jsonb, CASE WHEN b.n = 0 THEN 1 ELSE 0 END,"
+    f" $5::timestamptz, CASE WHEN b.n = 0 THEN $6::varchar END,"
+    f" CASE WHEN b.n = 0 THEN $7::timestamptz END"
+    f" FROM (SELECT count(*) AS n FROM (SELECT 1 FROM {TABLE} e WHERE e.done_at IS NULL"
+    f" AND (e.chat_id = $2::bigint OR e.user_id = $3::bigint)"
+    f" AND (e.claimed_by IS NULL OR e.claimed_by <> $6::varchar) LIMIT 1) x) b WHERE true"
+    f" ON CONFLICT (update_id) DO NOTHING RETURNING claimed_by"
+)
+
+_CLAIM = (
+    f"WITH cand AS MATERIALIZED (SELECT u.id, u.update_id, u.chat_id, u.user_id FROM {TABLE} u"
+    f" WHERE u.done_at IS NULL AND (u.claimed_until IS NULL OR u.claimed_until < $1::timestamptz)"
+    f" AND NOT EXISTS ({_EARLIER_OPEN.format(row='u')} AND e.claimed_until >= $1::timestamptz)"
+    f" ORDER BY u.update_id LIMIT $2::int{{lock}}),"
+    f" ok AS MATERIALIZED (SELECT c.id FROM cand c WHERE NOT EXISTS"
+    f" ({_EARLIER_OPEN.format(row='c')} AND e.id NOT IN (SELECT id FROM cand)))"
+    f" UPDATE {TABLE} SET claimed_by = $3::varchar, claimed_until = $4::timestamptz,"
+    f" attempts = attempts + 1 WHERE id IN (SELECT id FROM ok) RETURNING *"
+)
+
+
+def _is_postgres(conn: BaseDBAsyncClient) -> bool:
+    return getattr(conn.capabilities, "dialect", "") == "postgres"
+
+
+def _for_sqlite(statement: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """`$n::type` placeholders as SQLite's `?`, with the parameters in the order they appear."""
+    order: list[Any] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        order.append(params[int(match[1]) - 1])
+        return "?"
+
+    return re.sub(r"\$(\d+)(?:::\w+)?", placeholder, statement), order
+
+
+class Inbox:
+    """The `telegram_inbox` table's operations for one instance (`owner`)."""
+
+    def __init__(
+        self,
+        *,
+        owner: str,
+        lease_seconds: float = LEASE_SECONDS,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.owner = owner
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+
+    async def _execute(self, statement: str, params: list[Any]) -> list[dict[str, Any]]:
+        conn: BaseDBAsyncClient = InboundUpdate._meta.db
+        if _is_postgres(conn):
+            statement = statement.replace("{lock}", " FOR UPDATE OF u SKIP LOCKED")
+        else:
+            statement, params = _for_sqlite(statement.replace("{lock}", ""), params)
+        return [dict(row) for row in await conn.execute_query_dict(statement, params)]
+
+    async def accept(
+        self, update_id: int, body: dict[str, Any], *, chat_id: int | None, user_id: int | None
+    ) -> Accepted:
+        """Keep the update; "held" when it is leased to this instance to process now."""
+        now = self.clock()
+        rows = await self._execute(
+            _ACCEPT,
+            [
+                update_id,
+                chat_id,
+                user_id,
+                json.dumps(body, separators=(",", ":")),
+                now,
+                self.owner,
+                now + self.lease,
+            ],
+        )
+        if not rows:
+            return "duplicate"
+        return "held" if rows[0]["claimed_by"] == self.owner else "waiting"
+
+    async def claim(self, limit: int) -> list[InboundUpdate]:
+        """Lease up to `limit` open rows that may be processed now, in Telegram's order."""
+        if limit <= 0:
+            return []
+        now = self.clock()
+        rows = await self._execute(_CLAIM, [now, limit, self.owner, now + self.lease])
+        claimed = [InboundUpdate._init_from_db(**row) for row in rows]
+        return sorted(claimed, key=lambda row: row.update_id)
+
+    async def mark_done(self, update_id: int) -> bool:
+        done = await InboundUpdate.filter(update_id=update_id, done_at__isnull=True).update(
+            done_at=self.clock(), claimed_by=None, claimed_until=None
+        )
+        return bool(done)
+
+    async def renew(self) -> int:
+        """Extend this instance's leases on the rows it still holds."""
+        return await InboundUpdate.filter(claimed_by=self.owner, done_at__isnull=True).update(
+            claimed_until=self.clock() + self.lease
+        )
+
+    async def release(self) -> int:
+        """Hand this instance's unprocessed rows back (a clean stop): claimable at once."""
+        return await InboundUpdate.filter(claimed_by=self.owner, done_at__isnull=True).update(
+            claimed_by=None, claimed_until=None
+        )
+
+    async def prune(self, keep: timedelta = KEEP_DONE) -> int:
+        return await InboundUpdate.filter(done_at__lt=self.clock() - keep).delete()
+
+    async def backlog(self) -> int:
+        """Updates acknowledged and not processed yet (anywhere)."""
+        return await InboundUpdate.filter(done_at__isnull=True).count()
+
+
+def unique_owner(owner: str) -> str:
+    """`owner` plus a token of this start: a restarted process (same host and pid in a
+    container) must not take its predecessor's leases for its own."""
+    return f"{owner}/{secrets.token_hex(4)}"
+
+
+class InboxWorker:
+    """Feeds the inbox to a PTB Application and marks each update done once processed."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        inbox: Inbox,
+        *,
+        batch: int = 20,
+    ) -> None:
+        self.application = application
+        self.inbox = inbox
+        self.batch = batch
+        #: update_ids leased here and on the update queue, not processed yet.
+        self.held: set[int] = set()
+        self._wake = asyncio.Event()
+
+    def notify_soon(self) -> None:
+        self._wake.set()
+
+    async def accept(self, body: dict[str, Any], update: Update) -> Accepted:
+        """Keep an update the webhook is about to acknowledge; queue it when it is ours."""
+        chat, user = update.effective_chat, update.effective_user
+        outcome = await self.inbox.accept(
+            update.update_id,
+            body,
+            chat_id=chat.id if chat is not None else None,
+            user_id=user.id if user is not None else None,
+        )
+        if outcome == "held":
+            await self._hand_over(update)
+        elif outcome == "waiting":
+            self.notify_soon()
+        return outcome
+
+    async def _hand_over(self, update: Update) -> None:
+        self.held.add(update.update_id)
+        await self.application.update_queue.put(update)
+
+    async def processed(self, update: object) -> None:
+        """Called by the update processor after an update's handlers ran."""
+        if not isinstance(update, Update) or update.update_id not in self.held:
+            return  # not from the inbox (polling, tests feeding updates directly)
+        self.held.discard(update.update_id)
+        try:
+            await self.inbox.mark_done(update.update_id)
+        except Exception:
+            # Processed but not marked: it will be processed again after the lease.
+            log.exception("inbox: could not mark update %s done", update.update_id)
+        self.notify_soon()  # a later update of the same chat may be claimable now
+
+    async def drain_once(self) -> int:
+        """Claim what may be processed now and queue it; returns how many were queued."""
+        rows = await self.inbox.claim(self.batch - len(self.held))
+        queued = 0
+        for row in rows:
+            if row.attempts > MAX_ATTEMPTS:
+                log.error(
+                    "inbox: update %s given up after %d attempts", row.update_id, row.attempts
+                )
+                await self.inbox.mark_done(row.update_id)
+                continue
+            try:
+                update = Update.de_json(row.body, self.application.bot)
+            except Exception:
+                log.exception("inbox: stored update %s unreadable, dropped", row.update_id)
+                await self.inbox.mark_done(row.update_id)
+                continue
+            await self._hand_over(update)
+            queued += 1
+        return queued
+
+    async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        """Claim, renew leases and prune until `stop` is set."""
+        loop = asyncio.get_running_loop()
+        renew_every = self.inbox.lease.total_seconds() / 3
+        renewed = pruned = loop.time()
+        while not stop.is_set():
+            try:
+                if loop.time() - renewed >= renew_every:
+                    await self.inbox.renew()
+                    renewed = loop.time()
+                await self.drain_once()
+                if loop.time() - pruned >= PRUNE_EVERY_SECONDS:
+                    await self.inbox.prune()
+                    pruned = loop.time()
+            except Exception:
+                log.exception("inbox round failed")  # the rows stay; the next round retries
+            await self._sleep(stop, min(interval, renew_every))
+
+    async def release(self) -> None:
+        """On a clean stop, after the Application processed its queue: hand the rest back."""
+        self.held.clear()
+        try:
+            released = await self.inbox.release()
+        except Exception:
+            log.warning("inbox: could not release held updates on stop", exc_info=True)
+            return
+        if released:
+            log.info("inbox: %d unprocessed updates handed back on stop", released)
+
+    async def _sleep(self, stop: asyncio.Event, interval: float) -> None:
+        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waiters:
+                task.cancel()
+            self._wake.clear()
