@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
@@ -177,6 +178,7 @@ def build_application(
         merchant=settings.merchant_name,
         send_rate=settings.telegram_send_rate,
         send_burst=max(1, int(settings.telegram_send_rate)),
+        give_up_after=timedelta(hours=settings.telegram_delivery_give_up_hours),
     )
 
     data.inbox = InboxWorker(

@@ -17,15 +17,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bot import views
-from bot.delivery import backoff, classify
+from bot.delivery import GIVE_UP_AFTER, backoff, classify
 from bot.texts import t
 from payments.errors import PaymentNotFound
+from payments.outbox import CUSTOMER_NOT_TOLD
+from payments.rules import mask_phone
 
 if TYPE_CHECKING:
     from payments.models import Notification
@@ -85,6 +88,7 @@ class Notifier:
         lease_seconds: float = LEASE_SECONDS,
         send_rate: float | None = SEND_RATE,
         send_burst: int = SEND_BURST,
+        give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -94,6 +98,8 @@ class Notifier:
         self.batch = batch
         self.merchant = merchant
         self.lease_seconds = lease_seconds
+        #: Transient failures are retried this long before a customer message is given up.
+        self.give_up_after = give_up_after
         self._wake = asyncio.Event()
         # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
         self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
@@ -163,8 +169,19 @@ class Notifier:
         except PaymentNotFound:
             await self.outbox.mark_undeliverable(row.id, reason="payment not found")
             return False
+        except Superseded as exc:
+            # Its own message was queued with the move that changed the payment: that one
+            # tells the customer the current truth; this one would contradict it.
+            log.info("notification %s (%s) not sent: %s", row.id, row.kind, exc)
+            await self.outbox.mark_undeliverable(row.id, reason=str(exc))
+            return False
         except TelegramError as exc:
-            decision = classify(exc, attempt=row.attempts + 1)
+            decision = classify(
+                exc,
+                attempt=row.attempts + 1,
+                age=self.outbox.clock() - row.created_at,
+                give_up_after=self.give_up_after,
+            )
             if decision.action == "done":
                 await self.outbox.mark_sent(row.id, owner=self.owner)
                 return True
@@ -181,7 +198,7 @@ class Notifier:
                     "notification %s (%s) to chat %s undeliverable: %s",
                     row.id, row.kind, row.chat_id, decision.reason,
                 )  # fmt: skip
-                await self.outbox.mark_undeliverable(row.id, reason=decision.reason)
+                await self._give_up(row, decision.reason)
             return False
         except Exception as exc:
             # A bug or a database hiccup while rendering: keep the row, try again later, and let
@@ -195,6 +212,24 @@ class Notifier:
         # which the unique status message edit makes harmless ("not modified").
         return await self.outbox.mark_sent(row.id, owner=self.owner)
 
+    async def _give_up(self, row: Notification, reason: str) -> None:
+        """Mark the row undeliverable; for a customer's message, tell the admins (once)."""
+        if str(row.kind) == "admin_alert" or not self.admin_ids:
+            await self.outbox.mark_undeliverable(row.id, reason=reason)
+            return
+        payment = await self.outbox.payment(row.payment_id)
+        alert = {
+            "message": str(row.kind),
+            "customer": mask_phone(payment.phone) if payment is not None else "?",
+            "receipt": (payment.receipt if payment is not None else None) or "-",
+            "amount": payment.amount if payment is not None else "?",
+            "error": reason[:160],
+        }
+        await self.outbox.mark_undeliverable(
+            row.id, reason=reason, alert_chat_ids=sorted(self.admin_ids), alert=alert
+        )
+        self.notify_soon()
+
     async def _send(self, row: Notification) -> None:
         if str(row.kind) == "admin_alert":
             await self.bot.send_message(row.chat_id, _admin_text(row))
@@ -204,6 +239,9 @@ class Notifier:
         payment = await self.outbox.payment(row.payment_id)
         if payment is None:
             raise PaymentNotFound(row.payment_id)
+        current = str(payment.status)
+        if current not in OUTCOME_STATUSES.get(str(row.kind), (current,)):
+            raise Superseded(f"superseded: the payment is {current} now, not {row.kind}")
         lang = row.language or payment.language
         text, markup = views.outcome_text(str(row.kind), lang, payment, self.merchant)
         if payment.status_message_id and row.chat_id == payment.chat_id:
@@ -222,9 +260,35 @@ class Notifier:
         await self.bot.send_message(row.chat_id, text, reply_markup=markup)
 
 
+class Superseded(Exception):
+    """The payment's outcome changed after this message was queued (e.g. expired, then paid)."""
+
+
+#: The payment statuses each customer outcome message is true for.
+OUTCOME_STATUSES: dict[str, tuple[str, ...]] = {
+    "paid": ("paid",),
+    "late_paid": ("paid",),
+    "failed": ("failed",),
+    "cancelled": ("cancelled",),
+    "expired": ("expired",),
+    "push_failed": ("push_failed",),
+}
+
+
 def _admin_text(row: Notification) -> str:
     """Admin alerts: the topic and the facts the service recorded (never a full phone)."""
     detail: Any = row.detail if isinstance(row.detail, dict) else {}
+    if row.topic == CUSTOMER_NOT_TOLD:
+        return t(
+            row.language,
+            "admin_customer_not_told",
+            payment_id=row.payment_id if row.payment_id is not None else "?",
+            message=detail.get("message", "?"),
+            customer=detail.get("customer", "?"),
+            receipt=detail.get("receipt", "-"),
+            amount=detail.get("amount", "?"),
+            error=detail.get("error", "?"),
+        )
     facts = ", ".join(
         f"{key}={value}" for key, value in detail.items() if key != "reason" and "phone" not in key
     )

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # An acknowledged webhook update is leased to one instance this long (renewed while it
     # waits there); after a crash, another instance or the restarted one takes it after this.
     telegram_inbox_lease_seconds: float = Field(default=30.0, gt=0)
+    # A customer message Telegram keeps failing (network, 5xx, 429) is retried this long, at
+    # least every 10 minutes, before it is given up and the admins are told.
+    telegram_delivery_give_up_hours: float = Field(default=24.0, gt=0)
     # A chat (a staff group, say) the bot is a member of: shop reports go there too.
     admin_chat_id: int | None = None
     # HH:MM, Africa/Nairobi: when the daily summary goes to the admins; unset = no summary.

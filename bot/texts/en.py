@@ -329,4 +329,9 @@ TEXTS: dict[str, str] = {
         "That file would be {mb} MB, more than Telegram lets a bot send (50 MB): ask for a "
         "shorter range."
     ),
+    "admin_customer_not_told": (
+        "⚠ Payment #{payment_id}: the customer could not be told ({message}). M-Pesa number "
+        "{customer}, receipt {receipt}, KES {amount}. Telegram said: {error}. Please reach them "
+        "another way. See /status {payment_id}."
+    ),
 }

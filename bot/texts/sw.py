@@ -341,4 +341,9 @@ TEXTS: dict[str, str] = {
         "Faili hiyo ingekuwa MB {mb}, zaidi ya Telegram inavyoruhusu bot kutuma (MB 50): omba "
         "kipindi kifupi zaidi."
     ),
+    "admin_customer_not_told": (
+        "⚠ Malipo #{payment_id}: mteja hakuweza kujulishwa ({message}). Namba ya M-Pesa "
+        "{customer}, risiti {receipt}, KES {amount}. Telegram ilisema: {error}. Tafadhali "
+        "mfikie kwa njia nyingine. Angalia /status {payment_id}."
+    ),
 }
