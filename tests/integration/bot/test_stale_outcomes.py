@@ -9,6 +9,7 @@ from bot.texts import en
 from offline.fake_telegram import FakeUser
 from payments.models import Notification, NotificationKind, NotificationStatus, Payment
 from tests.support.bot import BotHarness
+from tests.support.figures import FIGURES
 
 
 async def test_an_expiry_message_still_queued_when_the_payment_was_paid_is_not_sent(
@@ -33,3 +34,5 @@ async def test_an_expiry_message_still_queued_when_the_payment_was_paid_is_not_s
     assert stale.status == NotificationStatus.UNDELIVERABLE
     assert (stale.last_error or "").startswith("superseded")
     assert await bot.deliver() == 0
+    FIGURES.injected("outcome changed before its message went out")
+    FIGURES.delivered({customer.id: 1}, {customer.id: 1 + status.history.count(expired)})
