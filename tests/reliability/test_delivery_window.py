@@ -5,6 +5,8 @@ SQLite and PostgreSQL, the harness clock moved by hand (the outbox schedules ret
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from bot.delivery import BACKOFF_CAP_SECONDS
 from daraja.emulator import Emulator
 from offline.fake_telegram import FakeUser
@@ -48,7 +50,7 @@ async def test_telegram_down_for_two_hours_then_the_receipt_is_delivered(
     telegram.down = True
     tried = await refused_times(lipabot, clock, telegram, hours=2)
     telegram.down = False
-    gaps = [b - a for a, b in zip(tried, tried[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(tried)]
     assert max(gaps) <= BACKOFF_CAP_SECONDS + STEP, "retries too far apart"
     assert tried[-1] > 2 * 3600 - BACKOFF_CAP_SECONDS - STEP, "gave up during the outage"
     clock.advance(BACKOFF_CAP_SECONDS)
