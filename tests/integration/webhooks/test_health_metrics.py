@@ -18,6 +18,7 @@ async def test_health_reports_database_environment_and_backlogs(service: Service
         "telegram": "webhook",
         "pending_payments": 1,
         "outbox_backlog": 0,
+        "inbox_backlog": 0,
     }
 
 
