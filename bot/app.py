@@ -77,15 +77,21 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         # key -> [lock, holders and waiters]; dropped when nobody needs it (no unbounded growth)
         self._locks: dict[tuple[str, int], list[Any]] = {}
-        #: Awaited with each update once its handlers have run (the inbox marks it done), still
-        #: inside the update's chat and user locks. Not after a cancellation (a stop mid-update).
-        self.after: Callable[[object], Awaitable[None]] | None = None
+        #: Awaited with each update once its handlers have run (the inbox marks it done), or
+        #: with the exception that escaped its processing, still inside the update's chat and
+        #: user locks. Not after a cancellation (a stop mid-update).
+        self.after: Callable[[object, Exception | None], Awaitable[None]] | None = None
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self._serialised(_keys(update)):
-            await super().process_update(update, coroutine)
+            try:
+                await super().process_update(update, coroutine)
+            except Exception as exc:
+                if self.after is not None:
+                    await self.after(update, exc)
+                raise
             if self.after is not None:
-                await self.after(update)
+                await self.after(update, None)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine

@@ -159,10 +159,18 @@ class Inbox:
         return sorted(claimed, key=lambda row: row.update_id)
 
     async def mark_done(self, update_id: int) -> bool:
+        """Processed. The body is dropped (what customers typed is not kept longer than
+        needed); the update_id stays `KEEP_DONE` to recognise a redelivery."""
         done = await InboundUpdate.filter(update_id=update_id, done_at__isnull=True).update(
-            done_at=self.clock(), claimed_by=None, claimed_until=None
+            done_at=self.clock(), claimed_by=None, claimed_until=None, body={}
         )
         return bool(done)
+
+    async def release_one(self, update_id: int) -> int:
+        """Hand one held row back for another try (its processing failed)."""
+        return await InboundUpdate.filter(
+            update_id=update_id, claimed_by=self.owner, done_at__isnull=True
+        ).update(claimed_by=None, claimed_until=None)
 
     async def renew(self) -> int:
         """Extend this instance's leases on the rows it still holds."""
@@ -229,16 +237,22 @@ class InboxWorker:
         self.held.add(update.update_id)
         await self.application.update_queue.put(update)
 
-    async def processed(self, update: object) -> None:
-        """Called by the update processor after an update's handlers ran."""
+    async def processed(self, update: object, error: Exception | None = None) -> None:
+        """Called by the update processor after an update's handlers ran (PTB's error
+        handlers included), or with the `error` that escaped its processing."""
         if not isinstance(update, Update) or update.update_id not in self.held:
             return  # not from the inbox (polling, tests feeding updates directly)
         self.held.discard(update.update_id)
         try:
-            await self.inbox.mark_done(update.update_id)
+            if error is None:
+                await self.inbox.mark_done(update.update_id)
+            else:
+                # Claimed again at once; after MAX_ATTEMPTS it is given up.
+                log.warning("inbox: update %s failed (%r), will retry", update.update_id, error)
+                await self.inbox.release_one(update.update_id)
         except Exception:
-            # Processed but not marked: it will be processed again after the lease.
-            log.exception("inbox: could not mark update %s done", update.update_id)
+            # Not recorded: the lease runs out and it is processed again.
+            log.exception("inbox: could not record update %s", update.update_id)
         self.notify_soon()  # a later update of the same chat may be claimable now
 
     async def drain_once(self) -> int:
@@ -270,7 +284,8 @@ class InboxWorker:
         while not stop.is_set():
             try:
                 if loop.time() - renewed >= renew_every:
-                    await self.inbox.renew()
+                    if self.held:
+                        await self.inbox.renew()
                     renewed = loop.time()
                 await self.drain_once()
                 if loop.time() - pruned >= PRUNE_EVERY_SECONDS:

@@ -31,7 +31,7 @@ from payments.outbox import CUSTOMER_NOT_TOLD
 from payments.rules import mask_phone
 
 if TYPE_CHECKING:
-    from payments.models import Notification
+    from payments.models import Notification, Payment
     from payments.outbox import Outbox
     from payments.service import PaymentService
 
@@ -230,6 +230,25 @@ class Notifier:
         )
         self.notify_soon()
 
+    async def _true_kind(self, row: Notification, payment: Payment) -> str:
+        """The outcome to tell: the row's own, unless the payment has moved on since it was
+        queued. Then the payment's current outcome replaces it, unless a message of that
+        outcome is owed or sent already (the usual case: the move queued one), and this row is
+        superseded."""
+        kind, current = str(row.kind), str(payment.status)
+        if current in OUTCOME_STATUSES.get(kind, (current,)):
+            return kind
+        replacement = STATUS_OUTCOME.get(current)
+        kinds = [k for k, statuses in OUTCOME_STATUSES.items() if current in statuses]
+        if replacement is None or await self.outbox.has_customer_message(
+            payment.id, row.chat_id, kinds
+        ):
+            raise Superseded(f"superseded: the payment is {current} now, not {kind}")
+        log.info(
+            "notification %s: %s replaced by %s (the payment's state now)", row.id, kind, current
+        )
+        return replacement
+
     async def _send(self, row: Notification) -> None:
         if str(row.kind) == "admin_alert":
             await self.bot.send_message(row.chat_id, _admin_text(row))
@@ -239,11 +258,9 @@ class Notifier:
         payment = await self.outbox.payment(row.payment_id)
         if payment is None:
             raise PaymentNotFound(row.payment_id)
-        current = str(payment.status)
-        if current not in OUTCOME_STATUSES.get(str(row.kind), (current,)):
-            raise Superseded(f"superseded: the payment is {current} now, not {row.kind}")
+        kind = await self._true_kind(row, payment)
         lang = row.language or payment.language
-        text, markup = views.outcome_text(str(row.kind), lang, payment, self.merchant)
+        text, markup = views.outcome_text(kind, lang, payment, self.merchant)
         if payment.status_message_id and row.chat_id == payment.chat_id:
             try:
                 await self.bot.edit_message_text(
@@ -272,6 +289,16 @@ OUTCOME_STATUSES: dict[str, tuple[str, ...]] = {
     "cancelled": ("cancelled",),
     "expired": ("expired",),
     "push_failed": ("push_failed",),
+}
+
+
+#: The outcome message of a payment status, for a queued message that has to be replaced.
+STATUS_OUTCOME = {
+    "paid": "paid",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "expired": "expired",
+    "push_failed": "push_failed",
 }
 
 

@@ -219,6 +219,14 @@ class Outbox:
         logger.warning("notification #%d undeliverable: %s", notification_id, reason)
         return bool(done)
 
+    async def has_customer_message(
+        self, payment_id: int, chat_id: int, kinds: Iterable[str]
+    ) -> bool:
+        """Whether a customer message of one of `kinds` exists for the payment (any status)."""
+        return await Notification.filter(
+            payment_id=payment_id, chat_id=chat_id, kind__in=list(kinds), topic=""
+        ).exists()
+
     async def backlog(self) -> int:
         """Rows still waiting to be sent (due or not)."""
         return await Notification.filter(status=PENDING).count()

@@ -6,8 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+from telegram import Update
+
+from bot.context import inbox_of
 from bot.inbox import Inbox
+from offline.fake_telegram import FakeUser
 from payments.models import InboundUpdate
+from tests.support.bot import BotHarness
 from tests.support.clock import Clock
 from tests.support.db import TestDatabase
 
@@ -135,3 +141,34 @@ async def test_done_rows_are_pruned_after_the_keep_period(db: TestDatabase) -> N
     clock.advance(3 * 24 * 3600)
     assert await a.prune() == 1
     assert [r.update_id for r in await InboundUpdate.all()] == [2]
+
+
+async def test_the_update_processor_marks_done_or_hands_back_what_failed(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    worker = inbox_of(bot.app)
+    processor = bot.app.update_processor
+    data = bot.fake.command(customer, "help")
+    update = Update.de_json(data, bot.app.bot)
+    await worker.inbox.accept(update.update_id, data, chat_id=customer.id, user_id=customer.id)
+    worker.held.add(update.update_id)  # as `accept` does before queuing it
+
+    async def fails() -> None:
+        raise RuntimeError("escaped PTB's own error handling")
+
+    with pytest.raises(RuntimeError):
+        await processor.process_update(update, fails())
+    row = await InboundUpdate.get(update_id=update.update_id)
+    assert (row.claimed_by, row.done_at) == (None, None)  # claimable again at once
+    [again] = await worker.inbox.claim(10)
+    assert (again.update_id, again.attempts) == (update.update_id, 2)
+    worker.held.add(update.update_id)
+
+    async def works() -> None:
+        return None
+
+    await processor.process_update(update, works())
+    row = await InboundUpdate.get(update_id=update.update_id)
+    assert row.done_at is not None and row.claimed_by is None
+    assert row.body == {}  # what the customer typed is not kept once processed
+    assert worker.held == set()

@@ -36,3 +36,25 @@ async def test_an_expiry_message_still_queued_when_the_payment_was_paid_is_not_s
     assert await bot.deliver() == 0
     FIGURES.injected("outcome changed before its message went out")
     FIGURES.delivered({customer.id: 1}, {customer.id: 1 + status.history.count(expired)})
+
+
+async def test_a_stale_message_with_no_message_for_the_new_state_is_replaced(
+    bot: BotHarness, customer: FakeUser
+) -> None:
+    """Should a move ever change a payment without queuing its own message, the stale one is
+    not sent as it was: the customer reads the payment's current outcome instead."""
+    await bot.pay_up_to_confirmation(customer)
+    payment = await bot.confirm(customer)
+    await Payment.filter(id=payment.id).update(
+        pushed_at=payment.pushed_at - timedelta(seconds=bot.service.rules.payment_timeout_seconds)
+    )
+    assert await bot.service.expire_overdue() == 1
+    await bot.callback(payment, 0, receipt="TBF34EVY58")
+    await Notification.filter(payment_id=payment.id, kind=NotificationKind.LATE_PAID).delete()
+
+    assert await bot.deliver() == 1
+    status = bot.fake.messages[customer.id][payment.status_message_id]
+    expired = en.TEXTS["expired"].format(amount="KES 500")
+    assert expired not in [status.text, *status.history]
+    assert status.text.startswith("Paid ✓") and "TBF34EVY58" in status.text
+    assert await bot.deliver() == 0
