@@ -37,7 +37,8 @@ from bot.handlers.admin import admin_handlers
 from bot.handlers.common import common_handlers
 from bot.handlers.pay import pay_conversation, standalone_handlers
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
-from bot.inbox import Inbox, InboxWorker, unique_owner
+from bot.inbox import Inbox, unique_owner
+from bot.inbox_worker import InboxWorker
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through

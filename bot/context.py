@@ -18,7 +18,7 @@ from config import Settings
 
 if TYPE_CHECKING:
     from bot.daily_summary import DailySummary
-    from bot.inbox import InboxWorker
+    from bot.inbox_worker import InboxWorker
     from bot.notifier import Notifier
     from payments.outbox import Outbox
     from payments.service import PaymentService

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from bot.context import BotApplication
-    from bot.inbox import InboxWorker
+    from bot.inbox_worker import InboxWorker
     from bot.notifier import Notifier
 
 log = logging.getLogger(__name__)
