@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 
-for bench in upstream callbacks callback_cpu e2e memory outbox_cost logging_cost profile_callbacks; do
+for bench in upstream callbacks callback_cpu e2e memory outbox_cost logging_cost telegram_webhook profile_callbacks; do
     echo
     echo "=== bench.$bench ($(date -u +%H:%M:%S) UTC)"
     start=$(date +%s)

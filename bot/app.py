@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
@@ -37,6 +38,8 @@ from bot.handlers.admin import admin_handlers
 from bot.handlers.common import common_handlers
 from bot.handlers.pay import last_resort_handlers, pay_conversation, standalone_handlers
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
+from bot.inbox import Inbox, unique_owner
+from bot.inbox_worker import InboxWorker
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
 from bot.shared_conversation import SharedConversationHandler, write_through
@@ -82,16 +85,27 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
     so two updates can never wait on each other.
     """
 
-    __slots__ = ("_locks",)
+    __slots__ = ("_locks", "after")
 
     def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
         # key -> [lock, holders and waiters]; dropped when nobody needs it (no unbounded growth)
         self._locks: dict[tuple[str, int], list[Any]] = {}
+        #: Awaited with each update once its handlers have run (the inbox marks it done), or
+        #: with the exception that escaped its processing, still inside the update's chat and
+        #: user locks. Not after a cancellation (a stop mid-update).
+        self.after: Callable[[object, Exception | None], Awaitable[None]] | None = None
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self._serialised(_keys(update)):
-            await super().process_update(update, coroutine)
+            try:
+                await super().process_update(update, coroutine)
+            except Exception as exc:
+                if self.after is not None:
+                    await self.after(update, exc)
+                raise
+            if self.after is not None:
+                await self.after(update, None)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
@@ -190,7 +204,19 @@ def build_application(
             if isinstance(application.persistence, DatabasePersistence)
             else None
         ),
+        give_up_after=timedelta(hours=settings.telegram_delivery_give_up_hours),
     )
+
+    data.inbox = InboxWorker(
+        application,
+        Inbox(
+            owner=unique_owner(services.owner),
+            lease_seconds=settings.telegram_inbox_lease_seconds,
+        ),
+    )
+    processor = application.update_processor
+    if isinstance(processor, PerChatUserUpdateProcessor):
+        processor.after = data.inbox.processed
 
     timeout = settings.bot_conversation_timeout_seconds or None
     conversation = pay_conversation(timeout, shared=persistence)

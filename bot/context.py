@@ -18,6 +18,7 @@ from config import Settings
 
 if TYPE_CHECKING:
     from bot.daily_summary import DailySummary
+    from bot.inbox_worker import InboxWorker
     from bot.notifier import Notifier
     from payments.outbox import Outbox
     from payments.service import PaymentService
@@ -46,6 +47,8 @@ class BotData:
     services: BotServices
     settings: Settings
     notifier: Notifier
+    #: The Telegram inbox: webhook updates kept until processed (`bot.inbox`).
+    inbox: InboxWorker
     #: None unless ADMIN_DAILY_SUMMARY_AT is set.
     daily_summary: DailySummary | None = None
     #: The /pay conversation, so a last-resort handler can tell which step a customer is at.
@@ -86,6 +89,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], B
 
 
 BotApplication = Application[ExtBot[None], BotContext, dict[str, Any], dict[str, Any], BotData, Any]
+
+
+def inbox_of(application: Application[Any, Any, Any, Any, Any, Any]) -> InboxWorker:
+    """The inbox worker `build_application` created for this application."""
+    return application.bot_data.inbox  # type: ignore[no-any-return]
 
 
 def notifier_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Notifier:

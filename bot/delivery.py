@@ -12,10 +12,12 @@ from datetime import timedelta
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 300.0
-#: Give up after this many failed attempts (about half an hour of backoff): a message about a
-#: payment that arrives hours late is more confusing than none, and /history still shows it.
-MAX_ATTEMPTS = 12
+#: Transient failures are retried at least this often once the backoff has grown.
+BACKOFF_CAP_SECONDS = 600.0
+#: Transient failures (network, 5xx, 429) are retried for this long before a message is given
+#: up: a receipt that arrives hours late still tells the customer the truth, where "Check your
+#: phone" forever does not. Permanent answers (blocked, chat gone) give up at once.
+GIVE_UP_AFTER = timedelta(hours=24)
 
 # Bad requests that will never succeed for this chat: stop, do not retry forever.
 _GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
@@ -33,16 +35,26 @@ class Decision:
 
 
 def backoff(attempt: int) -> float:
-    """Capped exponential backoff: 2, 4, 8 … seconds, never more than five minutes."""
+    """Capped exponential backoff: 2, 4, 8 … seconds, never more than ten minutes."""
     return min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0))
 
 
-def classify(exc: TelegramError, *, attempt: int) -> Decision:
-    """`attempt` counts this one (1 for the first try)."""
+def classify(
+    exc: TelegramError,
+    *,
+    attempt: int,
+    age: timedelta = timedelta(0),
+    give_up_after: timedelta = GIVE_UP_AFTER,
+) -> Decision:
+    """`attempt` counts this one (1 for the first try); `age` is how long the message has
+    been owed. A transient failure is retried until `give_up_after` has passed."""
     decision = _classify(exc, attempt)
-    if decision.action == "retry" and attempt >= MAX_ATTEMPTS:
+    if decision.action == "retry" and age >= give_up_after:
+        hours = age.total_seconds() / 3600
         return Decision(
-            "undeliverable", 0.0, f"gave up after {attempt} attempts: {decision.reason}"
+            "undeliverable",
+            0.0,
+            f"gave up after {attempt} attempts in {hours:.0f} h: {decision.reason}",
         )
     return decision
 

@@ -17,19 +17,22 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bot import views
-from bot.delivery import backoff, classify
+from bot.delivery import GIVE_UP_AFTER, backoff, classify
 from bot.texts import has, money, t
 from daraja.masking import mask_checkout_id
 from payments.errors import PaymentNotFound
+from payments.outbox import CUSTOMER_NOT_TOLD
+from payments.rules import mask_phone
 
 if TYPE_CHECKING:
-    from payments.models import Notification
+    from payments.models import Notification, Payment
     from payments.outbox import Outbox
     from payments.service import PaymentService
 
@@ -90,6 +93,7 @@ class Notifier:
         send_rate: float | None = SEND_RATE,
         send_burst: int = SEND_BURST,
         language_of: Callable[[int], Awaitable[str | None]] | None = None,
+        give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -103,6 +107,8 @@ class Notifier:
         # An admin's own choice of language (/language) for their alerts; the service queues
         # alerts in English, not knowing it.
         self.language_of = language_of
+        #: Transient failures are retried this long before a customer message is given up.
+        self.give_up_after = give_up_after
         self._wake = asyncio.Event()
         # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
         self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
@@ -172,8 +178,19 @@ class Notifier:
         except PaymentNotFound:
             await self.outbox.mark_undeliverable(row.id, reason="payment not found")
             return False
+        except Superseded as exc:
+            # Its own message was queued with the move that changed the payment: that one
+            # tells the customer the current truth; this one would contradict it.
+            log.info("notification %s (%s) not sent: %s", row.id, row.kind, exc)
+            await self.outbox.mark_undeliverable(row.id, reason=str(exc))
+            return False
         except TelegramError as exc:
-            decision = classify(exc, attempt=row.attempts + 1)
+            decision = classify(
+                exc,
+                attempt=row.attempts + 1,
+                age=self.outbox.clock() - row.created_at,
+                give_up_after=self.give_up_after,
+            )
             if decision.action == "done":
                 await self.outbox.mark_sent(row.id, owner=self.owner)
                 return True
@@ -190,7 +207,7 @@ class Notifier:
                     "notification %s (%s) to chat %s undeliverable: %s",
                     row.id, row.kind, row.chat_id, decision.reason,
                 )  # fmt: skip
-                await self.outbox.mark_undeliverable(row.id, reason=decision.reason)
+                await self._give_up(row, decision.reason)
             return False
         except Exception as exc:
             # A bug or a database hiccup while rendering: keep the row, try again later, and let
@@ -209,6 +226,43 @@ class Notifier:
             return True
         return not self.admin_ids or chat_id in self.admin_ids
 
+    async def _give_up(self, row: Notification, reason: str) -> None:
+        """Mark the row undeliverable; for a customer's message, tell the admins (once)."""
+        if str(row.kind) == "admin_alert" or not self.admin_ids:
+            await self.outbox.mark_undeliverable(row.id, reason=reason)
+            return
+        payment = await self.outbox.payment(row.payment_id)
+        alert = {
+            "message": str(row.kind),
+            "customer": mask_phone(payment.phone) if payment is not None else "?",
+            "receipt": (payment.receipt if payment is not None else None) or "-",
+            "amount": payment.amount if payment is not None else "?",
+            "error": reason[:160],
+        }
+        await self.outbox.mark_undeliverable(
+            row.id, reason=reason, alert_chat_ids=sorted(self.admin_ids), alert=alert
+        )
+        self.notify_soon()
+
+    async def _true_kind(self, row: Notification, payment: Payment) -> str:
+        """The outcome to tell: the row's own, unless the payment has moved on since it was
+        queued. Then the payment's current outcome replaces it, unless a message of that
+        outcome is owed or sent already (the usual case: the move queued one), and this row is
+        superseded."""
+        kind, current = str(row.kind), str(payment.status)
+        if current in OUTCOME_STATUSES.get(kind, (current,)):
+            return kind
+        replacement = STATUS_OUTCOME.get(current)
+        kinds = [k for k, statuses in OUTCOME_STATUSES.items() if current in statuses]
+        if replacement is None or await self.outbox.has_customer_message(
+            payment.id, row.chat_id, kinds
+        ):
+            raise Superseded(f"superseded: the payment is {current} now, not {kind}")
+        log.info(
+            "notification %s: %s replaced by %s (the payment's state now)", row.id, kind, current
+        )
+        return replacement
+
     async def _send(self, row: Notification) -> None:
         if str(row.kind) == "admin_alert":
             chosen = await self.language_of(row.chat_id) if self.language_of else None
@@ -225,8 +279,9 @@ class Notifier:
         payment = await self.outbox.payment(row.payment_id)
         if payment is None:
             raise PaymentNotFound(row.payment_id)
+        kind = await self._true_kind(row, payment)
         lang = row.language or payment.language
-        text, markup = views.outcome_text(str(row.kind), lang, payment, self.merchant)
+        text, markup = views.outcome_text(kind, lang, payment, self.merchant)
         if payment.status_message_id and row.chat_id == payment.chat_id:
             try:
                 await self.bot.edit_message_text(
@@ -243,6 +298,31 @@ class Notifier:
         await self.bot.send_message(row.chat_id, text, reply_markup=markup)
 
 
+class Superseded(Exception):
+    """The payment's outcome changed after this message was queued (e.g. expired, then paid)."""
+
+
+#: The payment statuses each customer outcome message is true for.
+OUTCOME_STATUSES: dict[str, tuple[str, ...]] = {
+    "paid": ("paid",),
+    "late_paid": ("paid",),
+    "failed": ("failed",),
+    "cancelled": ("cancelled",),
+    "expired": ("expired",),
+    "push_failed": ("push_failed",),
+}
+
+
+#: The outcome message of a payment status, for a queued message that has to be replaced.
+STATUS_OUTCOME = {
+    "paid": "paid",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "expired": "expired",
+    "push_failed": "push_failed",
+}
+
+
 def _admin_text(row: Notification, lang: str | None) -> str:
     """Admin alerts as sentences: what happened, what was done, what to check.
 
@@ -250,6 +330,17 @@ def _admin_text(row: Notification, lang: str | None) -> str:
     payer's number, so they are masked).
     """
     detail: Any = row.detail if isinstance(row.detail, dict) else {}
+    if row.topic == CUSTOMER_NOT_TOLD:
+        return t(
+            lang,
+            "admin_customer_not_told",
+            payment_id=row.payment_id if row.payment_id is not None else "?",
+            message=detail.get("message", "?"),
+            customer=detail.get("customer", "?"),
+            receipt=detail.get("receipt", "-"),
+            amount=detail.get("amount", "?"),
+            error=detail.get("error", "?"),
+        )
     topic = str(row.topic or detail.get("reason") or "alert")
     none = t(lang, "none")
     checkout = detail.get("checkout_request_id")

@@ -24,7 +24,7 @@ class DescribeOnly(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0002_one_waiting_payment")]
+    dependencies = [("models", "0003_telegram_inbox")]
 
     initial = False
 

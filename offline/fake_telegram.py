@@ -136,6 +136,7 @@ class FakeTelegram:
         self._queued: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
         self._failures: list[_Failure] = []
+        self._unhang = asyncio.Event()
         self._changed = asyncio.Event()
         self.app = Starlette(
             routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
@@ -204,8 +205,15 @@ class FakeTelegram:
     def unknown_chat(self, chat_id: int) -> None:
         self._failures.append(_Failure(400, "Bad Request: chat not found", None, chat_id, None))
 
+    def fail_hang(self, *, method: str | None = None, times: int | None = None) -> None:
+        """Never answer (a request in flight when its client dies), until `clear_failures()`;
+        then the held requests get 502 and have done nothing."""
+        self._failures.append(_Failure(-1, "", method, None, times))
+
     def clear_failures(self) -> None:
         self._failures.clear()
+        self._unhang.set()
+        self._unhang = asyncio.Event()
 
     # ---------------------------------------------------------------- assertions
 
@@ -349,6 +357,9 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         failure = self._failure_for(method, params)
         if failure is not None:
+            if failure.status == -1:
+                await self._unhang.wait()
+                return _error(502, "Bad Gateway")
             if failure.delay:
                 await asyncio.sleep(failure.delay)
             elif failure.status == 0:

@@ -1,4 +1,4 @@
-"""The payment tables: payments, their audit trail, the notification outbox and stored state.
+"""The tables: payments, their audit trail, the notification outbox, stored state, the inbox.
 
 Every row that records money is written by `payments.service`; these classes only describe the
 storage. Times are timezone-aware UTC (the tortoise config sets `use_tz=True`); the transaction
@@ -176,3 +176,29 @@ class StoredState(Model):
     class Meta:
         table = "stored_state"
         unique_together = (("namespace", "key"),)
+
+
+class InboundUpdate(Model):
+    """The Telegram inbox: an update the webhook acknowledged, kept until it has been processed.
+
+    Not payments' domain: the table lives here because lipabot has one tortoise app and one
+    migration chain, and this is the module `payments.db` registers (like `StoredState`, which
+    holds the bot's conversation state). It stores the update as Telegram sent it; only
+    `bot.inbox` reads or writes it. `update_id` is unique, so a redelivered update is kept
+    once; `chat_id`/`user_id` keep one chat's (and one user's) updates in order; the lease
+    columns let several instances drain one inbox without processing an update twice.
+    """
+
+    id = fields.IntField(primary_key=True)
+    update_id = fields.BigIntField(unique=True)
+    chat_id = fields.BigIntField(null=True)
+    user_id = fields.BigIntField(null=True)
+    body: fields.JSONField[Any] = fields.JSONField()
+    attempts = fields.IntField(default=0)
+    claimed_by = fields.CharField(max_length=128, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    received_at = fields.DatetimeField()
+    done_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "telegram_inbox"

@@ -28,7 +28,7 @@ SQLite keeps the ORM path; both give the same rows, events and answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -37,13 +37,22 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from daraja.timestamps import now_utc
-from payments.models import EventKind, Notification, NotificationStatus, Payment, PaymentEvent
+from payments.models import (
+    EventKind,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Payment,
+    PaymentEvent,
+)
 from payments.stores import sql as sqltext
 
 logger = logging.getLogger(__name__)
 
 PENDING = NotificationStatus.PENDING
 NOTIFIED_SOURCE = "outbox"
+#: The admin alert's topic when a customer message was given up.
+CUSTOMER_NOT_TOLD = "customer_not_told"
 
 
 class Outbox:
@@ -161,16 +170,62 @@ class Outbox:
             claimed_until=None,
         )
 
-    async def mark_undeliverable(self, notification_id: int, *, reason: str) -> None:
-        """Give up on the row for good (blocked bot, chat gone, too many attempts)."""
-        await Notification.filter(id=notification_id, status=PENDING).update(
-            status=NotificationStatus.UNDELIVERABLE,
-            attempts=F("attempts") + 1,
-            last_error=reason[:2000],
-            claimed_by=None,
-            claimed_until=None,
-        )
+    async def mark_undeliverable(
+        self,
+        notification_id: int,
+        *,
+        reason: str,
+        alert_chat_ids: Iterable[int] = (),
+        alert: dict[str, Any] | None = None,
+    ) -> bool:
+        """Give up on the row for good (blocked bot, chat gone, a day of failures).
+
+        With `alert`, the admins in `alert_chat_ids` are owed a `CUSTOMER_NOT_TOLD` alert about
+        the row's payment, written in the same transaction; one per admin and payment however
+        many of its messages fail. False when the row was not pending any more.
+        """
+        now = self.clock()
+        async with in_transaction() as conn:
+            done = await (
+                Notification.filter(id=notification_id, status=PENDING)
+                .using_db(conn)
+                .update(
+                    status=NotificationStatus.UNDELIVERABLE,
+                    attempts=F("attempts") + 1,
+                    last_error=reason[:2000],
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+            )
+            if done and alert is not None:
+                row = await Notification.get(id=notification_id, using_db=conn)
+                await Notification.bulk_create(
+                    [
+                        Notification(
+                            payment_id=row.payment_id,
+                            chat_id=chat_id,
+                            language="en",
+                            kind=NotificationKind.ADMIN_ALERT,
+                            topic=CUSTOMER_NOT_TOLD,
+                            detail={"reason": CUSTOMER_NOT_TOLD, **alert},
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                        for chat_id in alert_chat_ids
+                    ],
+                    ignore_conflicts=True,
+                    using_db=conn,
+                )
         logger.warning("notification #%d undeliverable: %s", notification_id, reason)
+        return bool(done)
+
+    async def has_customer_message(
+        self, payment_id: int, chat_id: int, kinds: Iterable[str]
+    ) -> bool:
+        """Whether a customer message of one of `kinds` exists for the payment (any status)."""
+        return await Notification.filter(
+            payment_id=payment_id, chat_id=chat_id, kind__in=list(kinds), topic=""
+        ).exists()
 
     async def backlog(self) -> int:
         """Rows still waiting to be sent (due or not)."""

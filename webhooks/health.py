@@ -114,6 +114,10 @@ async def _health_details(runtime: Runtime) -> Response:
             counts = await _payment_counts()
             body["pending_payments"] = sum(counts.get(str(s), 0) for s in WAITING_STATES)
             body["outbox_backlog"] = await runtime.outbox.backlog() if runtime.outbox else None
+            # Telegram updates acknowledged and not processed yet (by any instance).
+            body["inbox_backlog"] = (
+                await runtime.inbox.inbox.backlog() if runtime.application else None
+            )
         except Exception:
             log.warning("health: database query failed", exc_info=True)
             healthy = False

@@ -1,9 +1,12 @@
-"""`POST /telegram/webhook`: Telegram updates, handed to the PTB Application's update queue.
+"""`POST /telegram/webhook`: Telegram updates, kept in the inbox, then processed by PTB.
 
 Telegram echoes the secret given to setWebhook in `X-Telegram-Bot-Api-Secret-Token`; without the
-right one (or with none configured) the request is refused with 403. The route only parses and
-enqueues; the Application processes the update in its own task, so Telegram gets its 200 at
-once and never re-sends because a handler was slow.
+right one (or with none configured) the request is refused with 403. The route parses the update
+and writes it to the inbox (`bot.inbox`, one INSERT) before answering 200: Telegram never
+re-sends an update it got 200 for, so an acknowledged update must survive a crash. The
+Application processes it in its own task, so Telegram gets its 200 without waiting for the
+handlers. A redelivered update (same update_id) is answered 200 and not processed again; when
+the database cannot keep the update the answer is 503, so Telegram sends it again later.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import ALLOWED_UPDATES
+from bot.context import inbox_of
 from webhooks.body import MAX_UPDATE_BYTES, BadBody, read_json
 from webhooks.security import secrets_match
 
@@ -59,8 +63,12 @@ async def telegram_webhook(request: Request) -> Response:
     except Exception as exc:  # whatever PTB's parser chokes on is a bad body
         log.warning("unreadable Telegram update %s: %s", data.get("update_id"), type(exc).__name__)
         return _answer(runtime, 400, "bad body", "not a Telegram update")
-    await application.update_queue.put(update)
-    return _answer(runtime, 200, "queued")
+    try:
+        outcome = await inbox_of(application).accept(data, update)
+    except Exception:
+        log.exception("Telegram update %s could not be kept; Telegram will retry", update.update_id)
+        return _answer(runtime, 503, "not kept")
+    return _answer(runtime, 200, "queued" if outcome != "duplicate" else "duplicate")
 
 
 routes = [Route("/telegram/webhook", telegram_webhook, methods=["POST"])]

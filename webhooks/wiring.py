@@ -28,7 +28,7 @@ from telegram.error import TelegramError
 from telegram.request import BaseRequest
 
 from bot.app import ALLOWED_UPDATES, build_application, publish_commands
-from bot.context import BotServices, notifier_of
+from bot.context import BotServices, inbox_of, notifier_of
 from config import Settings
 from config.settings import DarajaEnv
 from daraja.client import DarajaClient
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from bot.context import BotApplication
+    from bot.inbox_worker import InboxWorker
     from bot.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,11 @@ class Runtime:
         assert self.application is not None
         return notifier_of(self.application)
 
+    @property
+    def inbox(self) -> InboxWorker:
+        assert self.application is not None
+        return inbox_of(self.application)
+
     async def start(
         self,
         *,
@@ -214,6 +220,9 @@ class Runtime:
             get_updates_request=telegram_updates_request,
             updater=self.telegram_mode == "polling",
         )
+        # Runs after the Application stopped (it processes its queue first): what is left of
+        # this instance's inbox leases is handed back for the next instance at once.
+        self._exit.push_async_callback(self.inbox.release)
         await self._start_telegram(register_webhook)
         if run_workers:
             self.reconciler = Reconciler(self.service, owner=owner, interval=reconcile_interval)
@@ -221,6 +230,10 @@ class Runtime:
                 asyncio.create_task(self.notifier.run(self._stop), name="lipabot-notifier"),
                 asyncio.create_task(self.reconciler.run(self._stop), name="lipabot-reconciler"),
             ]
+            if self.telegram_mode == "webhook":
+                self._tasks.append(
+                    asyncio.create_task(self.inbox.run(self._stop), name="lipabot-inbox")
+                )
             self._exit.push_async_callback(self._stop_workers)
         log.info(
             "lipabot started: Daraja %s%s, Telegram %s, database %s",

@@ -448,4 +448,9 @@ TEXTS: dict[str, str] = {
         "matches no payment here. Possible payments: {candidates}. Please check them with "
         "/status and settle it with the customer."
     ),
+    "admin_customer_not_told": (
+        "⚠ Payment #{payment_id}: the customer could not be told ({message}). M-Pesa number "
+        "{customer}, receipt {receipt}, KES {amount}. Telegram said: {error}. Please reach them "
+        "another way. See /status {payment_id}."
+    ),
 }

@@ -461,4 +461,9 @@ TEXTS: dict[str, str] = {
         "lakini hayalingani na malipo yoyote hapa. Huenda ni: {candidates}. Tafadhali "
         "yakague kwa /status na umalize jambo hili na mteja."
     ),
+    "admin_customer_not_told": (
+        "⚠ Malipo #{payment_id}: mteja hakuweza kujulishwa ({message}). Namba ya M-Pesa "
+        "{customer}, risiti {receipt}, KES {amount}. Telegram ilisema: {error}. Tafadhali "
+        "mfikie kwa njia nyingine. Angalia /status {payment_id}."
+    ),
 }

@@ -78,6 +78,7 @@ async def test_health_details_with_the_token(service: Service) -> None:
         "telegram": "webhook",
         "pending_payments": 1,
         "outbox_backlog": 0,
+        "inbox_backlog": 0,
     }
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from bot.texts import t
 from offline.fake_telegram import FakeTelegram, FakeUser
+from payments.models import InboundUpdate
 from tests.support.webhooks import WEBHOOK_SECRET, Service, ServiceFactory
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -93,3 +94,33 @@ async def test_polling_mode_deletes_the_webhook_and_answers_polled_updates(
         assert fake_telegram.texts(customer.id) == [expected]
     assert fake_telegram.webhook_url == ""
     assert fake_telegram.calls_to("deleteWebhook")
+
+
+async def test_an_update_the_database_cannot_keep_is_503_and_kept_on_telegrams_retry(
+    service: Service, customer: FakeUser
+) -> None:
+    """Answering 200 for an update that was not kept would lose it: Telegram never resends."""
+    update = service.telegram.command(customer, "pay")
+    conn = InboundUpdate._meta.db
+    await conn.execute_script("ALTER TABLE telegram_inbox RENAME TO telegram_inbox_away")
+    try:
+        refused = await service.client.post(
+            "/telegram/webhook", json=update, headers={HEADER: WEBHOOK_SECRET}
+        )
+    finally:
+        await conn.execute_script("ALTER TABLE telegram_inbox_away RENAME TO telegram_inbox")
+    assert refused.status_code == 503
+    await _processed(service)
+    assert service.telegram.texts(customer.id) == []
+
+    retried = await service.client.post(
+        "/telegram/webhook", json=update, headers={HEADER: WEBHOOK_SECRET}
+    )
+    again = await service.client.post(
+        "/telegram/webhook", json=update, headers={HEADER: WEBHOOK_SECRET}
+    )
+    assert (retried.status_code, again.status_code) == (200, 200)
+    assert again.json()["detail"] == "duplicate"
+    await _processed(service)
+    expected = t("en", "ask_amount", merchant=service.settings.merchant_name)
+    assert service.telegram.texts(customer.id) == [expected]

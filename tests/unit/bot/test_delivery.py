@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.delivery import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, backoff, classify
+from bot.delivery import BACKOFF_CAP_SECONDS, GIVE_UP_AFTER, backoff, classify
 
 
 def test_flood_control_waits_as_told() -> None:
@@ -41,8 +41,14 @@ def test_network_trouble_backs_off_exponentially_with_a_cap(exc: Exception) -> N
 
 
 @pytest.mark.parametrize("exc", [NetworkError("Bad Gateway"), RetryAfter(timedelta(seconds=5))])
-def test_retries_are_not_forever(exc: Exception) -> None:
-    assert classify(exc, attempt=MAX_ATTEMPTS - 1).action == "retry"  # type: ignore[arg-type]
-    final = classify(exc, attempt=MAX_ATTEMPTS)  # type: ignore[arg-type]
+def test_transient_failures_are_retried_for_a_day_then_given_up(exc: Exception) -> None:
+    late = GIVE_UP_AFTER - timedelta(seconds=1)
+    assert classify(exc, attempt=200, age=late).action == "retry"  # type: ignore[arg-type]
+    final = classify(exc, attempt=201, age=GIVE_UP_AFTER)  # type: ignore[arg-type]
     assert final.action == "undeliverable"
-    assert final.reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+    assert final.reason.startswith("gave up after 201 attempts in 24 h")
+
+
+def test_the_backoff_never_exceeds_ten_minutes() -> None:
+    assert BACKOFF_CAP_SECONDS <= 600
+    assert max(backoff(n) for n in range(1, 300)) == BACKOFF_CAP_SECONDS
