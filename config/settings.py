@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     pay_min_amount: int = 1
     pay_max_amount: int = 250_000
     push_limit_per_hour: int = 5
+    # PIN prompts one phone number may receive per hour, whoever asks for them.
+    push_limit_per_phone_per_hour: int = Field(default=3, ge=1)
     reconcile_after_seconds: float = 30.0
     payment_timeout_seconds: float = 180.0
     bot_conversation_timeout_seconds: float = 600.0

@@ -66,11 +66,15 @@ class PaymentInProgress(PaymentError):
 
 
 class PushLimitExceeded(PaymentError):
-    """Too many prompts for this user in the last hour."""
+    """Too many payments for this user, or PIN prompts to this phone, in the last hour.
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"push limit reached; retry in {retry_after_seconds}s")
+    `per` is "user" (payments started, drafts included) or "phone" (prompts sent to the number,
+    whoever asked: several accounts cannot flood someone's phone)."""
+
+    def __init__(self, retry_after_seconds: int, *, per: str = "user") -> None:
+        super().__init__(f"{per} push limit reached; retry in {retry_after_seconds}s")
         self.retry_after_seconds = retry_after_seconds
+        self.per = per
 
 
 class DraftExpired(PaymentError):

@@ -60,6 +60,7 @@ class Pushes(ServiceBase):
         if existing is not None:
             raise PaymentInProgress(existing)
         await self._check_push_limit(user_id, now)
+        await self._check_phone_limit(msisdn, now)
         payment = await self.store.create(
             {
                 "user_id": user_id,
@@ -112,6 +113,7 @@ class Pushes(ServiceBase):
         busy = await self._waiting_payment(payment)
         if busy is not None:
             raise PaymentInProgress(busy)
+        await self._check_phone_limit(payment.phone, self.now())
         claimed = await self._claim_push(payment)
         if claimed is None:
             busy = await self._waiting_payment(payment)
@@ -174,10 +176,14 @@ class Pushes(ServiceBase):
             )
 
     async def _open_payment(self, user_id: int, phone: str) -> Payment | None:
+        """The user's own open payment, or one whose prompt may be on this phone.
+
+        Only a sent push (pushing, pending, unknown) holds a phone: another user's unconfirmed
+        draft never locks a number out of the bot."""
         return (
             await Payment.filter(
-                Q(user_id=user_id) | Q(phone=phone),
-                status__in=list(OPEN_STATES),
+                Q(user_id=user_id, status__in=list(OPEN_STATES))
+                | Q(phone=phone, status__in=list(WAITING_STATES)),
                 flagged_reason__isnull=True,
             )
             .order_by("-id")
@@ -197,20 +203,26 @@ class Pushes(ServiceBase):
         )
 
     async def _check_push_limit(self, user_id: int, now: datetime) -> None:
-        limit = self.rules.push_limit_per_hour
+        """Payments one user may start per hour; drafts count (they cost the bot messages)."""
         window_start = now - timedelta(hours=1)
-        pushes = cast(
+        started = cast(
             "list[datetime]",
-            await Payment.filter(user_id=user_id, pushed_at__gt=window_start)
+            await Payment.filter(user_id=user_id, created_at__gt=window_start)
+            .order_by("created_at")
+            .values_list("created_at", flat=True),
+        )
+        _refuse_over(started, self.rules.push_limit_per_hour, now, per="user")
+
+    async def _check_phone_limit(self, phone: str, now: datetime) -> None:
+        """PIN prompts one phone may receive per hour, whoever asked for them."""
+        window_start = now - timedelta(hours=1)
+        prompts = cast(
+            "list[datetime]",
+            await Payment.filter(phone=phone, pushed_at__gt=window_start)
             .order_by("pushed_at")
             .values_list("pushed_at", flat=True),
         )
-        if len(pushes) < limit:
-            return
-        # The window frees up when the oldest push that still counts turns an hour old.
-        oldest_counting = pushes[len(pushes) - limit]
-        wait = (oldest_counting + timedelta(hours=1) - now).total_seconds()
-        raise PushLimitExceeded(max(1, math.ceil(wait)))
+        _refuse_over(prompts, self.rules.push_limit_per_phone_per_hour, now, per="phone")
 
     async def _push_accepted(self, payment: Payment, accepted: PushAccepted) -> Payment:
         now = self.now()
@@ -310,3 +322,12 @@ class Pushes(ServiceBase):
         )
         logger.warning("payment #%d: push outcome unknown; waiting, never re-pushing", payment.id)
         return await self._fresh(payment.id)
+
+
+def _refuse_over(times: list[datetime], limit: int, now: datetime, *, per: str) -> None:
+    if len(times) < limit:
+        return
+    # The window frees up when the oldest one that still counts turns an hour old.
+    oldest_counting = times[len(times) - limit]
+    wait = (oldest_counting + timedelta(hours=1) - now).total_seconds()
+    raise PushLimitExceeded(max(1, math.ceil(wait)), per=per)

@@ -27,6 +27,8 @@ class RuleSettings(Protocol):
     @property
     def push_limit_per_hour(self) -> int: ...
     @property
+    def push_limit_per_phone_per_hour(self) -> int: ...
+    @property
     def reconcile_after_seconds(self) -> float: ...
     @property
     def payment_timeout_seconds(self) -> float: ...
@@ -42,6 +44,7 @@ class PaymentRules:
     push_limit_per_hour: int = 5
     reconcile_after_seconds: float = 30.0
     payment_timeout_seconds: float = 180.0
+    push_limit_per_phone_per_hour: int = 3
 
     @classmethod
     def from_settings(cls, settings: RuleSettings) -> PaymentRules:
@@ -49,6 +52,7 @@ class PaymentRules:
             min_amount=settings.pay_min_amount,
             max_amount=settings.pay_max_amount,
             push_limit_per_hour=settings.push_limit_per_hour,
+            push_limit_per_phone_per_hour=settings.push_limit_per_phone_per_hour,
             reconcile_after_seconds=settings.reconcile_after_seconds,
             payment_timeout_seconds=settings.payment_timeout_seconds,
         )

@@ -666,7 +666,8 @@ def _busy_text(lang: str, existing: Payment, user_id: int) -> str:
 
 
 def _limit_text(lang: str, exc: PushLimitExceeded) -> str:
-    return t(lang, "push_limit", wait=texts.wait(exc.retry_after_seconds, lang))
+    key = "push_limit_phone" if exc.per == "phone" else "push_limit"
+    return t(lang, key, wait=texts.wait(exc.retry_after_seconds, lang))
 
 
 def _no_keyboard() -> ReplyKeyboardRemove:

@@ -453,4 +453,8 @@ TEXTS: dict[str, str] = {
         "{customer}, receipt {receipt}, KES {amount}. Telegram said: {error}. Please reach them "
         "another way. See /status {payment_id}."
     ),
+    "push_limit_phone": (
+        "That number has had several M-Pesa prompts in the last hour. To protect it, please try "
+        "again in {wait}."
+    ),
 }

@@ -466,4 +466,8 @@ TEXTS: dict[str, str] = {
         "{customer}, risiti {receipt}, KES {amount}. Telegram ilisema: {error}. Tafadhali "
         "mfikie kwa njia nyingine. Angalia /status {payment_id}."
     ),
+    "push_limit_phone": (
+        "Namba hiyo imepokea maombi kadhaa ya M-Pesa ndani ya saa moja iliyopita. Ili kuilinda, "
+        "tafadhali jaribu tena baada ya {wait}."
+    ),
 }

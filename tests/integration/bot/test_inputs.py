@@ -124,13 +124,30 @@ async def test_tampered_callback_data_is_refused(
 
 
 async def test_push_limit_says_how_long_to_wait(bot: BotHarness, customer: FakeUser) -> None:
+    # Five payments to five of the customer's numbers: the per-user limit, not the phone's.
     for n in range(5):
-        await bot.pay_up_to_confirmation(customer, amount=str(100 + n))
+        await bot.pay_up_to_confirmation(customer, amount=str(100 + n), phone=f"071234567{n}")
         payment = await bot.confirm(customer)
         await bot.callback(payment, 1032)
     await bot.say(customer, "/pay")
     await bot.say(customer, "100")
-    reply = await bot.say(customer, "0712345678")
+    reply = await bot.say(customer, "0712345679")
     assert "You have started many payments in a short time" in reply
     assert "try again in 60 minutes" in reply
     assert len(bot.gateway.pushes) == 5
+
+
+async def test_one_phone_gets_at_most_three_prompts_an_hour_whoever_asks(
+    bot: BotHarness, customer: FakeUser, other_customer: FakeUser
+) -> None:
+    # Several accounts cannot flood someone's phone with PIN prompts.
+    for n, user in enumerate((customer, other_customer, customer)):
+        await bot.pay_up_to_confirmation(user, amount=str(200 + n), phone="0722000111")
+        payment = await bot.confirm(user)
+        await bot.callback(payment, 1032)
+    await bot.say(other_customer, "/pay")
+    await bot.say(other_customer, "250")
+    reply = await bot.say(other_customer, "0722000111")
+    assert reply.startswith("That number has had several M-Pesa prompts in the last hour.")
+    assert "try again in 60 minutes" in reply
+    assert len(bot.gateway.pushes) == 3
