@@ -184,11 +184,14 @@ class Found:
 
 
 async def find_payments(key: str, *, limit: int = 5) -> Found:
-    """By M-Pesa receipt, account reference, or a phone number (whole, or its last 3+ digits)."""
+    """By M-Pesa receipt, account reference or number, or a phone number (whole, or its last
+    3+ digits)."""
     text = key.strip()
     ids: set[int] = set()
     if text.isascii() and text.isalnum():
         ids |= await _ids(Payment.filter(receipt=text.upper()))
+        if len(text) <= 12:
+            ids |= await _ids(Payment.filter(account_number=text.upper()))
     if text and len(text) <= 32:
         ids |= await _ids(Payment.filter(account_reference__iexact=text))
     ids |= await _by_phone(text)
