@@ -1,10 +1,11 @@
 """Each payment's own account number: short, unambiguous, typed by hand from the M-Pesa menu.
 
 `LB` and five characters from an alphabet without look-alikes (no 0/O, 1/I/L, 5/S, 2/Z, 8/B):
-25^5 ≈ 9.8 million numbers (a clash is refused by the unique column and drawn again), at most 12 characters as M-Pesa's AccountReference allows
-(docs/DARAJA.md §3.1). The number is random rather than derived from the payment id, so one
-customer cannot guess another's. Payers type it in any case, with spaces or dashes:
-`daraja.c2b.normalise_account` reads it back.
+25^5, about 9.8 million numbers (a clash is refused by the unique column and drawn again),
+well within the 12 characters M-Pesa's AccountReference allows (docs/DARAJA.md §3.1). The
+number is random rather than derived from the payment id, so one customer cannot guess
+another's. Payers type it in any case, with spaces or dashes: `daraja.c2b.normalise_account`
+reads it back.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ class EventKind(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     NOTIFIED = "notified"
-    C2B = "c2b"  # a C2B confirmation (menu payment, or an STK payment seen again)
+    C2B = "c2b"  # a C2B confirmation applied (the move's event, like "callback")
+    C2B_VALIDATION = "c2b_validation"  # a C2B validation request, kept
     ATTACHED = "attached"  # an admin attached an unmatched C2B payment to this one
 
 

@@ -8,6 +8,7 @@ checks it here before a store writes it: a move the table does not allow raises
        │           ├──────> unknown ──> paid | failed | cancelled | expired
        │           └──────> push_failed
        └──> cancelled                   expired ──> paid (money moved after we gave up)
+                   failed | cancelled | push_failed ──> paid (paid from the M-Pesa menu, C2B)
 
 A failure reported after our own expiry is recorded on the row but keeps it `expired`.
 """
@@ -40,9 +41,12 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     # Only a success can follow an expiry: money moved after we stopped waiting.
     S.EXPIRED: frozenset({S.PAID}),
     S.PAID: frozenset(),
-    S.FAILED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.PUSH_FAILED: frozenset(),
+    # A prompt that failed, was cancelled or never went out leaves the customer the M-Pesa
+    # menu: a C2B confirmation naming the payment's account number pays it (docs/DARAJA.md §11;
+    # `payments.results.decide_c2b`). An STK result after these still only alerts the admins.
+    S.FAILED: frozenset({S.PAID}),
+    S.CANCELLED: frozenset({S.PAID}),
+    S.PUSH_FAILED: frozenset({S.PAID}),
 }
 
 #: States in which a payment still waits for M-Pesa's word (a customer may not start another).
@@ -51,8 +55,8 @@ OPEN_STATES = frozenset({S.CREATED, S.PUSHING, S.PENDING, S.UNKNOWN})
 WAITING_STATES = frozenset({S.PUSHING, S.PENDING, S.UNKNOWN})
 #: States the reconciler asks Daraja about (and expires when nothing final arrives).
 RECONCILABLE_STATES = frozenset({S.PENDING, S.UNKNOWN})
-#: States no move leaves.
-FINAL_STATES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+#: States M-Pesa's answer to the prompt cannot change (only a menu payment can still pay one).
+FINAL_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.PUSH_FAILED})
 #: States that count as "decided" for the success rate.
 DECIDED_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED, S.PUSH_FAILED})
 
