@@ -30,9 +30,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import views
 from bot.context import BotApplication, BotContext, BotData, BotServices
 from bot.daily_summary import DailySummary
 from bot.handlers.admin import admin_handlers
+from bot.handlers.c2b import c2b_handlers
 from bot.handlers.common import common_handlers
 from bot.handlers.pay import pay_conversation, standalone_handlers
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
@@ -54,7 +56,7 @@ PERSIST_GROUP = 99
 
 CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
 #: What admins see in their menu on top of the customers' commands.
-ADMIN_COMMANDS = ("status", "pending", "recent", "reconcile", *SHOP_COMMANDS)
+ADMIN_COMMANDS = ("status", "pending", "recent", "reconcile", "unmatched", "attach", *SHOP_COMMANDS)
 #: Updates handled at once by default (see the module docstring for why it is 1).
 CONCURRENT_UPDATES = 1
 
@@ -171,6 +173,7 @@ def build_application(
         merchant=settings.merchant_name,
         send_rate=settings.telegram_send_rate,
         send_burst=max(1, int(settings.telegram_send_rate)),
+        menu=views.MenuPayment.from_settings(settings),
     )
 
     timeout = settings.bot_conversation_timeout_seconds or None
@@ -183,6 +186,7 @@ def build_application(
         *standalone_handlers(),
         *common_handlers(),
         *admin_handlers(),
+        *c2b_handlers(),
         *shop_handlers(),
     ]:
         application.add_handler(handler, MAIN_GROUP)

@@ -17,14 +17,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bot import views
 from bot.delivery import backoff, classify
-from bot.texts import t
 from payments.errors import PaymentNotFound
 
 if TYPE_CHECKING:
@@ -85,6 +84,7 @@ class Notifier:
         lease_seconds: float = LEASE_SECONDS,
         send_rate: float | None = SEND_RATE,
         send_burst: int = SEND_BURST,
+        menu: views.MenuPayment | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -94,6 +94,8 @@ class Notifier:
         self.batch = batch
         self.merchant = merchant
         self.lease_seconds = lease_seconds
+        #: Where customers pay from the M-Pesa menu when a prompt fails (None: not offered).
+        self.menu = menu
         self._wake = asyncio.Event()
         # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
         self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
@@ -205,7 +207,7 @@ class Notifier:
         if payment is None:
             raise PaymentNotFound(row.payment_id)
         lang = row.language or payment.language
-        text, markup = views.outcome_text(str(row.kind), lang, payment, self.merchant)
+        text, markup = views.outcome_text(str(row.kind), lang, payment, self.merchant, self.menu)
         if payment.status_message_id and row.chat_id == payment.chat_id:
             try:
                 await self.bot.edit_message_text(
@@ -223,15 +225,5 @@ class Notifier:
 
 
 def _admin_text(row: Notification) -> str:
-    """Admin alerts: the topic and the facts the service recorded (never a full phone)."""
-    detail: Any = row.detail if isinstance(row.detail, dict) else {}
-    facts = ", ".join(
-        f"{key}={value}" for key, value in detail.items() if key != "reason" and "phone" not in key
-    )
-    return t(
-        row.language,
-        "admin_alert",
-        topic=(row.topic or detail.get("reason") or "alert").replace("_", " "),
-        payment_id=row.payment_id if row.payment_id is not None else "?",
-        facts=facts or "-",
-    )
+    """Admin alerts (with a payment or without: an unmatched C2B or STK payment), in words."""
+    return views.admin_alert_text(row.language, row.topic, row.payment_id, row.detail)

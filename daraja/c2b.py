@@ -28,6 +28,10 @@ from daraja.timestamps import parse_daraja_timestamp
 CONFIRMATION_ACK: dict[str, Any] = {"ResultCode": 0, "ResultDesc": "Success"}
 
 
+#: Words Daraja refuses anywhere in a callback URL, in any case (docs/DARAJA.md §7, §11.2).
+REFUSED_URL_WORDS = ("m-pesa", "mpesa", "safaricom", "exec", "exe", "cmd", "sql", "query")
+
+
 class MsisdnForm(StrEnum):
     PLAIN = "plain"  # 2547XXXXXXXX: captures before mid-2022
     MASKED = "masked"  # "2547 ***** 797", "25470****149": C2B v2

@@ -263,7 +263,8 @@ async def confirm_pressed(update: Update, context: BotContext) -> int:
     # A stale draft is refused by `push` below: no "check your phone" for a prompt not coming.
     if not context.payments.draft_is_stale(payment):
         check_phone = t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
-        await _edit_cosmetic(query, payment.id, check_phone)
+        # The way out if the prompt never comes (phone off, old SIM): bot.handlers.c2b.
+        await _edit_cosmetic(query, payment.id, check_phone, views.menu_keyboard(lang, payment.id))
         await context.payments.set_status_message(payment.id, query.message.message_id)
     try:
         payment = await context.payments.push(payment.id, user_id=_user_id(update))
@@ -294,10 +295,12 @@ async def _edit(
             raise
 
 
-async def _edit_cosmetic(query: CallbackQuery, payment_id: int, text: str) -> None:
+async def _edit_cosmetic(
+    query: CallbackQuery, payment_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """An edit nothing depends on: a Telegram failure is logged and otherwise ignored."""
     try:
-        await _edit(query, text)
+        await _edit(query, text, markup)
     except TelegramError as exc:
         log.warning(
             "payment #%d: status message edit failed (%s: %s); pushing anyway",

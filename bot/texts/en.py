@@ -329,4 +329,52 @@ TEXTS: dict[str, str] = {
         "That file would be {mb} MB, more than Telegram lets a bot send (50 MB): ask for a "
         "shorter range."
     ),
+    # C2B: payments from the M-Pesa menu (docs/DARAJA.md §11)
+    "btn_pay_from_menu": "📱 Pay from the M-Pesa menu instead",
+    "menu_steps_paybill": (
+        "Pay {amount} from the M-Pesa menu:\n"
+        "1. M-PESA (SIM toolkit or the M-PESA app) → Lipa na M-PESA → Pay Bill\n"
+        "2. Business number: {business}\n"
+        "3. Account number: {account}\n"
+        "4. Amount: {amount_plain}\n"
+        "5. Enter your M-Pesa PIN and confirm.\n"
+        "Type the account number exactly: it tells {merchant} the money is yours. "
+        "This message changes to paid as soon as it arrives."
+    ),
+    "menu_steps_till": (
+        "Pay {amount} from the M-Pesa menu:\n"
+        "1. M-PESA (SIM toolkit or the M-PESA app) → Lipa na M-PESA → Buy Goods and Services\n"
+        "2. Till number: {till}\n"
+        "3. Amount: {amount_plain}\n"
+        "4. Enter your M-Pesa PIN and confirm.\n"
+        "Pay from this phone ({phone}) and this exact amount, so {merchant} can tell the money "
+        "is yours. This message changes to paid as soon as it arrives."
+    ),
+    "menu_fallback_intro": "The prompt could not reach your phone, but you can still pay:",
+    "admin_alert_unlinked": "⚠ {topic}. {facts}.",
+    "alert_unmatched_c2b": (
+        "⚠ An M-Pesa payment matches no payment: {amount} from {payer} {name}, account "
+        '"{account}", receipt {trans_id} ({why}).\n'
+        "It is kept as C2B #{c2b_id}. /attach {c2b_id} <payment id> gives it to a payment; "
+        "/unmatched lists the others."
+    ),
+    "c2b_why_no_account": "no payment has this account number",
+    "c2b_why_no_reference": "no account number was typed",
+    "c2b_why_second_payment": "that payment was already paid: the customer paid twice",
+    "c2b_why_payment_flagged": "that payment is waiting for an admin",
+    "unmatched_empty": "No unmatched M-Pesa payments.",
+    "unmatched_header": "Unmatched M-Pesa payments, newest first:",
+    "unmatched_line": (
+        'C2B #{id} · {when} · {amount} · account "{account}" · {payer} {name} · {receipt} ({why})'
+    ),
+    "unmatched_footer": "Give one to a payment with /attach <C2B number> <payment id>.",
+    "attach_usage": (
+        "Usage: /attach <C2B number> <payment id>, e.g. /attach 3 120 (see /unmatched)."
+    ),
+    "attach_done": (
+        "C2B #{c2b_id} ({receipt}, {amount}) now belongs to payment #{payment_id}: {status}."
+    ),
+    "attach_refused": "Cannot give C2B #{c2b_id} to payment #{payment_id}: {reason}.",
+    "menu_unmatched": "M-Pesa payments that match no payment",
+    "menu_attach": "Give an unmatched M-Pesa payment to a payment",
 }

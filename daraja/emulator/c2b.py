@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from daraja.c2b import mask_for_display, msisdn_hash
+from daraja.c2b import REFUSED_URL_WORDS, mask_for_display, msisdn_hash
 from daraja.emulator.ids import merchant_request_id, receipt_number
 from daraja.emulator.validation import BAD_PAYLOAD, BAD_REQUEST, DarajaFault, invalid
 from daraja.timestamps import daraja_timestamp
@@ -41,7 +41,7 @@ SIMULATE_ACCEPTED = "Accept the service request successfully."
 RESPONSE_TYPES = frozenset({"Completed", "Cancelled"})
 #: Words Daraja refuses in C2B URLs (docs/DARAJA.md §11.2); the exact error is not known, the
 #: emulator answers as for any invalid field.
-REFUSED_WORDS = ("m-pesa", "mpesa", "safaricom", "exe", "exec", "cmd", "sql", "query")
+REFUSED_WORDS = REFUSED_URL_WORDS
 
 
 @dataclass(slots=True)
