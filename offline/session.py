@@ -119,7 +119,9 @@ class OfflineSession:
     ) -> AsyncIterator[OfflineSession]:
         with tempfile.TemporaryDirectory(prefix="lipabot-offline-") as tmp:
             path = (directory or Path(tmp)) / "lipabot-offline.sqlite3"
-            settings = offline_settings(f"sqlite://{path}", **overrides)
+            # A test may give another database (PostgreSQL); the default is a temporary SQLite.
+            database_url = str(overrides.pop("database_url", f"sqlite://{path}"))
+            settings = offline_settings(database_url, **overrides)
             assert settings.telegram_bot_token is not None
             fake = FakeTelegram(settings.telegram_bot_token.get_secret_value())
             app = create_app(
