@@ -1,9 +1,10 @@
-"""lipabot's command line: `python -m bot serve|run|migrate|emulator|check|demo|chat`.
+"""lipabot's command line: `python -m bot serve|run|migrate|emulator|check|register-c2b|demo|chat`.
 
 Also installed as `lipabot`. Each command reads the settings once, sets up logging once (with
 the secret-redacting filter from `config.logging`), and hands over to the module that does
 the work: `webhooks.app` (serve, run), `payments.db` (migrate), `daraja.emulator` (emulator),
-`cli.checks` (check), `offline.demo` (demo), `offline.chat` (chat).
+`cli.checks` (check), `cli.register_c2b` (register-c2b), `offline.demo` (demo), `offline.chat`
+(chat).
 """
 
 from __future__ import annotations
@@ -134,6 +135,14 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register_c2b(args: argparse.Namespace) -> int:
+    from cli.register_c2b import register
+
+    settings = _settings()
+    configure_logging(settings, "WARNING")
+    return asyncio.run(register(settings))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from offline.demo import run_demo
 
@@ -176,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="explain the configuration; non-zero exit on errors")
     check.add_argument("--mode", choices=["serve", "run"], default="serve")
     check.set_defaults(func=cmd_check)
+
+    register_c2b = sub.add_parser(
+        "register-c2b", help="register the C2B (M-Pesa menu payment) URLs with Daraja, once"
+    )
+    register_c2b.set_defaults(func=cmd_register_c2b)
 
     demo = sub.add_parser("demo", help="offline scripted demo: three payments and /status")
     demo.set_defaults(func=cmd_demo)
