@@ -6,6 +6,8 @@ through the real Daraja client, as `python -m bot register-c2b` does."""
 from __future__ import annotations
 
 import asyncio
+import io
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from bot import texts
 from daraja.emulator import Emulator
+from offline.chat import run_chat
 from offline.session import ADMIN, CUSTOMER, Line, OfflineSession
 from payments.models import C2BPayment, Notification, NotificationKind, Payment
 from tests.support.db import (
@@ -175,3 +178,30 @@ async def test_a_walk_in_payment_is_announced_listed_and_attached(
     assert "no unmatched" in " ".join(
         line.text.lower() for line in await session.say(ADMIN, "/unmatched", speaker="admin")
     )
+
+
+async def test_chat_pays_from_the_menu() -> None:
+    """`python -m bot chat`: "menu: <amount> <account>" pays from the M-Pesa menu."""
+
+    class Typed(io.StringIO):
+        """Lines typed by a person: the next one only once the bot has answered."""
+
+        def __init__(self, lines: list[str]) -> None:
+            super().__init__()
+            self.lines = lines
+
+        def readline(self, size: int = -1) -> str:
+            if not self.lines:
+                return ""
+            line = self.lines.pop(0)
+            if line.startswith("menu:"):
+                time.sleep(1.0)  # the prompt fails first (1037)
+            return line
+
+    out = io.StringIO()
+    typed = Typed(["/pay\n", "500\n", "0712 341 037\n", "#1\n", "menu: 500 X\n"])
+    assert await run_chat(typed, out, settle_seconds=10.0) == 0
+    text = out.getvalue()
+    assert "Account number: LB" in text
+    assert "you paid KES 500 from the M-Pesa menu" in text
+    assert "Paid ✓" in text
