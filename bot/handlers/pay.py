@@ -279,7 +279,8 @@ async def confirm_pressed(update: Update, context: BotContext) -> int:
         await _edit(query, _busy_text(lang, exc.existing, _user_id(update)))
         return _finish(context)
     if payment.status == PaymentStatus.PUSH_FAILED:
-        text, markup = views.outcome_text("push_failed", lang, payment, merchant)
+        menu = views.MenuPayment.from_settings(context.settings)  # as the notifier words it
+        text, markup = views.outcome_text("push_failed", lang, payment, merchant, menu)
         await _edit(query, text, markup)
     return _finish(context)
 
