@@ -126,20 +126,21 @@ class C2BDesk:
     def configure(
         self,
         *,
-        product: Version | Literal["both"] | None = "both",
+        product: Version | Literal["both", "keep"] | None = "keep",
         register_once: bool | None = None,
         validation: bool | None = None,
         stk_confirmations: bool | None = None,
         stk_delay: float | None = None,
         stk_order: Order | None = None,
     ) -> None:
-        if product != "both" and product not in (*VERSIONS, None):
+        if product not in ("both", "keep", *VERSIONS, None):
             raise ValueError("product is v1, v2 or both")
         if stk_order is not None and stk_order not in ("before", "after"):
             raise ValueError("stk_order is before or after")
         if stk_delay is not None and stk_delay < 0:
             raise ValueError("stk_delay must be >= 0")
-        self.product = None if product in ("both", None) else product  # type: ignore[assignment]
+        if product != "keep":
+            self.product = "v1" if product == "v1" else "v2" if product == "v2" else None
         if register_once is not None:
             self.register_once = register_once
         if validation is not None:

@@ -152,7 +152,7 @@ async def _drain(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
 async def _c2b(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
     delay = body.get("stk_delay")
     emulator.c2b.configure(
-        product=body.get("product", "both"),
+        product=body.get("product", "keep"),
         register_once=body.get("register_once"),
         validation=body.get("validation"),
         stk_confirmations=body.get("stk_confirmations"),

@@ -190,3 +190,31 @@ async def test_no_c2b_confirmation_without_registered_urls(
     )
     await emulator.drain()
     assert callback_receiver.bodies == []
+
+
+async def test_the_c2b_control_api(
+    client: DarajaClient,
+    daraja_http: httpx.AsyncClient,
+    emulator: Emulator,
+    callback_receiver: CallbackReceiver,
+) -> None:
+    answer = await daraja_http.post("/emulator/c2b", json={"product": "v1", "stk_delay": 0.5})
+    assert answer.status_code == 200 and answer.json()["c2b"]["product"] == "v1"
+    assert emulator.c2b.stk_delay == 0.5
+    registered = await register(client, "v2")
+    assert registered.version == "v1" and registered.fallback_from == "v2"
+    paid = await daraja_http.post(
+        "/emulator/pay-bill", json={"phone": "254708374149", "amount": 75, "account": "LB7K2QX"}
+    )
+    assert paid.status_code == 200
+    await emulator.drain()
+    [body] = callback_receiver.bodies
+    assert body["TransID"] == paid.json()["trans_id"] and body["TransAmount"] == "75.00"
+    state = (await daraja_http.get("/emulator/c2b")).json()
+    assert state["registration"]["version"] == "v1"
+    assert [t["status"] for t in state["transactions"]] == ["completed"]
+    assert "254708374149" not in str(state)  # the emulator's own view masks phones too
+    bad = await daraja_http.post("/emulator/c2b", json={"stk_order": "sideways"})
+    assert bad.status_code == 400
+    await daraja_http.post("/emulator/c2b", json={"register_once": True})
+    assert emulator.c2b.product == "v1"  # a setting not named is kept
