@@ -73,9 +73,17 @@ class C2BSettlement(ServiceBase):
         if payment is None:
             return await self._unmatched(body, "no_account" if body.bill_ref else "no_reference")
         kind, moved = await self._settle(payment, body, matched_by=matched_by)
-        if kind not in _MATCHED_KINDS:
+        # "The same answer again" only when it is the same money: another receipt for this
+        # payment (say a flagged one) is a second payment, for the admins.
+        second = kind is ApplyKind.DUPLICATE and moved.receipt != body.trans_id
+        if kind not in _MATCHED_KINDS or second:
             # A second payment for a paid one, or one the admins already hold: theirs to sort.
-            note = "second_payment" if moved.status == S.PAID else f"payment_{moved.status}"
+            if moved.flagged_reason:
+                note = "payment_flagged"
+            elif moved.status == S.PAID:
+                note = "second_payment"
+            else:
+                note = f"payment_{moved.status}"
             return await self._unmatched(body, note, payment=moved)
         row = await c2b_store.insert(
             body,

@@ -299,3 +299,16 @@ async def test_validation_modes(
     assert got is answer
     assert await PaymentEvent.filter(kind="c2b_validation").count() == 1
     assert (await Payment.get(id=payment.id)).status is S.PENDING  # validation moves nothing
+
+
+async def test_a_payment_held_by_the_admins_keeps_a_later_confirmation_unmatched(
+    db: TestDatabase,
+) -> None:
+    service = make_service()
+    payment = await start(service)
+    await service.apply_c2b(confirmation(payment.account_number, amount=10, trans_id="TC2FLAG001"))
+    assert (await Payment.get(id=payment.id)).flagged_reason == "amount_mismatch"
+    later = await service.apply_c2b(confirmation(payment.account_number, trans_id="TC2FLAG002"))
+    assert later.kind is ApplyKind.UNMATCHED
+    row = await C2BPayment.get(trans_id="TC2FLAG002")
+    assert (row.status, row.note) == (C2BStatus.UNMATCHED, "payment_flagged")
