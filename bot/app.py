@@ -32,9 +32,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import views
 from bot.context import BotApplication, BotContext, BotData, BotServices
 from bot.daily_summary import DailySummary
 from bot.handlers.admin import admin_handlers
+from bot.handlers.c2b import c2b_handlers
 from bot.handlers.common import common_handlers
 from bot.handlers.pay import last_resort_handlers, pay_conversation, standalone_handlers
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
@@ -70,7 +72,7 @@ ALLOWED_UPDATES: tuple[str, ...] = (Update.MESSAGE, Update.CALLBACK_QUERY)
 
 CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
 #: What admins see in their menu on top of the customers' commands.
-ADMIN_COMMANDS = ("status", "pending", "recent", "reconcile", *SHOP_COMMANDS)
+ADMIN_COMMANDS = ("status", "pending", "recent", "reconcile", "unmatched", "attach", *SHOP_COMMANDS)
 #: Updates handled at once by default (see the module docstring for why it is 1).
 CONCURRENT_UPDATES = 1
 
@@ -205,6 +207,7 @@ def build_application(
             else None
         ),
         give_up_after=timedelta(hours=settings.telegram_delivery_give_up_hours),
+        menu=views.MenuPayment.from_settings(settings),
     )
 
     data.inbox = InboxWorker(
@@ -230,6 +233,7 @@ def build_application(
         *standalone_handlers(),
         *common_handlers(),
         *admin_handlers(),
+        *c2b_handlers(),
         *shop_handlers(),
     ]:
         application.add_handler(handler, MAIN_GROUP)

@@ -94,6 +94,7 @@ class Notifier:
         send_burst: int = SEND_BURST,
         language_of: Callable[[int], Awaitable[str | None]] | None = None,
         give_up_after: timedelta = GIVE_UP_AFTER,
+        menu: views.MenuPayment | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -109,6 +110,8 @@ class Notifier:
         self.language_of = language_of
         #: Transient failures are retried this long before a customer message is given up.
         self.give_up_after = give_up_after
+        #: Where customers pay from the M-Pesa menu when a prompt fails (None: not offered).
+        self.menu = menu
         self._wake = asyncio.Event()
         # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
         self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
@@ -281,7 +284,7 @@ class Notifier:
             raise PaymentNotFound(row.payment_id)
         kind = await self._true_kind(row, payment)
         lang = row.language or payment.language
-        text, markup = views.outcome_text(kind, lang, payment, self.merchant)
+        text, markup = views.outcome_text(kind, lang, payment, self.merchant, self.menu)
         if payment.status_message_id and row.chat_id == payment.chat_id:
             try:
                 await self.bot.edit_message_text(
@@ -342,6 +345,9 @@ def _admin_text(row: Notification, lang: str | None) -> str:
             error=detail.get("error", "?"),
         )
     topic = str(row.topic or detail.get("reason") or "alert")
+    if topic in _C2B_TOPICS:
+        # Money from the M-Pesa menu carries its own facts (account typed, payer, why).
+        return views.admin_alert_text(lang or "en", topic, row.payment_id, detail)
     none = t(lang, "none")
     checkout = detail.get("checkout_request_id")
     paid, expected = detail.get("paid_amount"), detail.get("expected_amount")
@@ -358,3 +364,7 @@ def _admin_text(row: Notification, lang: str | None) -> str:
     }
     key = f"alert_{topic}"
     return t(lang, key if has(lang, key) else "admin_alert", **values)
+
+
+#: Alerts about C2B payments, worded by `views.admin_alert_text` from their own facts.
+_C2B_TOPICS = frozenset({"unmatched_c2b"})

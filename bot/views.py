@@ -6,6 +6,7 @@ from the conversation or from the outbox.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +24,26 @@ CANCEL = "cancel"
 RETRY = "retry"
 LANGUAGE = "lang"
 LAST_PHONE = "lastphone"
+MENU_PAY = "menupay"
+
+#: Result codes after which the prompt never reached the customer (or could not be answered):
+#: the failure message also gives the M-Pesa menu steps (docs/DARAJA.md §6, §11).
+MENU_FALLBACK_CODES = frozenset({"1037", "1036", "2026", "1001", "1025", "9999"})
+
+
+@dataclass(frozen=True, slots=True)
+class MenuPayment:
+    """Where this shop's customers pay from the M-Pesa menu: a PayBill number (with each
+    payment's own account number) or a till (Buy Goods)."""
+
+    business: str | None = None
+    till: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> MenuPayment:
+        if str(settings.mpesa_transaction_type) == "CustomerBuyGoodsOnline":
+            return cls(till=(settings.mpesa_party_b or settings.mpesa_shortcode))
+        return cls(business=settings.mpesa_shortcode)
 
 
 def confirm_keyboard(lang: str, payment_id: object) -> InlineKeyboardMarkup:
@@ -75,12 +96,65 @@ def paid_when(payment: Any) -> datetime:
     return payment.transaction_time or payment.completed_at or payment.updated_at
 
 
-def outcome_text(kind: str, lang: str, payment: Any, merchant: str) -> tuple[str, Any]:
+def menu_steps(lang: str, payment: Any, merchant: str, menu: MenuPayment) -> str:
+    """The exact M-Pesa menu steps to pay `payment` to this shop."""
+    if menu.till:
+        return t(
+            lang,
+            "menu_steps_till",
+            amount=money(payment.amount),
+            amount_plain=payment.amount,
+            till=menu.till,
+            phone=mask_phone(payment.phone),
+            merchant=merchant,
+        )
+    return t(
+        lang,
+        "menu_steps_paybill",
+        amount=money(payment.amount),
+        amount_plain=payment.amount,
+        business=menu.business or "",
+        account=payment.account_number or payment.account_reference,
+        merchant=merchant,
+    )
+
+
+def menu_keyboard(lang: str, payment_id: object) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "btn_pay_from_menu"), callback_data=f"{MENU_PAY}:{payment_id}"
+                )
+            ]
+        ]
+    )
+
+
+def offers_menu(kind: str, payment: Any) -> bool:
+    """Whether a failure leaves the customer the M-Pesa menu (the prompt never got through)."""
+    if kind == "push_failed":
+        return True
+    return kind in ("failed", "expired") and (payment.result_code or "") in MENU_FALLBACK_CODES
+
+
+def outcome_text(
+    kind: str, lang: str, payment: Any, merchant: str, menu: MenuPayment | None = None
+) -> tuple[str, Any]:
     """(text, reply_markup) telling the customer how the payment ended.
 
     `kind` is an outbox kind (paid, late_paid, failed, cancelled, expired, push_failed) or a
-    payment status; failures carry a "Try again" button with the same amount.
+    payment status; failures carry a "Try again" button with the same amount. With `menu`, a
+    prompt that never got through also gives the M-Pesa menu steps.
     """
+    text, markup = _outcome_text(kind, lang, payment, merchant)
+    if menu is not None and offers_menu(kind, payment):
+        steps = menu_steps(lang, payment, merchant, menu)
+        text = f"{text}\n\n{t(lang, 'menu_fallback_intro')}\n{steps}"
+    return text, markup
+
+
+def _outcome_text(kind: str, lang: str, payment: Any, merchant: str) -> tuple[str, Any]:
     amount = money(payment.amount)
     if kind in ("paid", "late_paid", "receipt"):
         # "receipt": the receipt of a payment a query had settled; the paid message gains it.
@@ -122,6 +196,31 @@ def announcement(lang: str, payment: Any) -> str:
         receipt=payment.receipt or t(lang, "none"),
         reference=payment.account_reference,
     )
+
+
+def admin_alert_text(lang: str, topic: str, payment_id: int | None, detail: Any) -> str:
+    """An admin alert in words: its topic's own text when there is one (`alert_<topic>`, e.g.
+    unmatched_c2b), else the topic and the recorded facts (never a phone number)."""
+    facts_of: dict[str, Any] = detail if isinstance(detail, dict) else {}
+    key = f"alert_{topic}"
+    if topic and texts.has(lang, key):
+        values = {name: "-" for name in _ALERT_FIELDS}
+        values.update({k: v for k, v in facts_of.items() if v not in (None, "")})
+        if isinstance(values.get("amount"), int):
+            values["amount"] = money(values["amount"])
+        why = str(values.get("why", ""))
+        if texts.has(lang, f"c2b_why_{why}"):
+            values["why"] = t(lang, f"c2b_why_{why}")
+        return t(lang, key, **values)
+    facts = ", ".join(f"{k}={v}" for k, v in facts_of.items() if k != "reason" and "phone" not in k)
+    words = (topic or facts_of.get("reason") or "alert").replace("_", " ")
+    if payment_id is None:
+        return t(lang, "admin_alert_unlinked", topic=words, facts=facts or "-")
+    return t(lang, "admin_alert", topic=words, payment_id=payment_id, facts=facts or "-")
+
+
+#: Placeholders topic texts may use; missing facts read "-".
+_ALERT_FIELDS = ("c2b_id", "trans_id", "amount", "account", "payer", "name", "why", "payment_id")
 
 
 def status_word(lang: str, status: str) -> str:

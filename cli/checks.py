@@ -22,7 +22,12 @@ from config import Settings
 from config.settings import DarajaEnv, TransactionType
 from daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from payments import db
-from webhooks.wiring import MIN_CALLBACK_TOKEN_LENGTH, callback_url, telegram_webhook_url
+from webhooks.wiring import (
+    MIN_CALLBACK_TOKEN_LENGTH,
+    c2b_urls,
+    callback_url,
+    telegram_webhook_url,
+)
 
 Mode = Literal["serve", "run"]
 Level = Literal["ok", "info", "warn", "error"]
@@ -43,6 +48,7 @@ DEFAULT_ACCOUNT_REFERENCE = "lipabot"
 ACCOUNT_REFERENCE_MAX = 12
 TRANSACTION_DESC_MAX = 13
 _LEVELS: tuple[Level, ...] = ("ok", "info", "warn", "error")
+C2B_URL_NAMES = ("C2B ConfirmationURL", "C2B ValidationURL")
 
 
 @dataclass(frozen=True)
@@ -284,9 +290,28 @@ def _callback(settings: Settings, mode: Mode) -> list[Finding]:
                 "/payments/callback/<token>): Daraja's callbacks would get 404",
             )
         )
+    urls = [(url, shown, "CallBackURL")]
+    if settings.public_url or env == DarajaEnv.EMULATOR:
+        # The C2B URLs `register-c2b` registers (docs/DARAJA.md §11.2): the same rules.
+        for name, c2b_url in zip(C2B_URL_NAMES, c2b_urls(settings, value), strict=True):
+            c2b_shown = c2b_url.replace(value, "<token>")
+            out.append(Finding("ok", name, c2b_shown))
+            urls.append((c2b_url, c2b_shown, name))
+    else:
+        out.append(Finding("warn", "C2B URLs", "cannot be built without PUBLIC_URL"))
+    out.append(
+        Finding(
+            "ok",
+            "MPESA_C2B_VERSION",
+            f"{settings.mpesa_c2b_version} (C2B_VALIDATION={settings.c2b_validation})",
+        )
+    )
     if env == DarajaEnv.EMULATOR:
         return out
-    out += _callback_url_problems(url, shown, production=env == DarajaEnv.PRODUCTION)
+    for checked, checked_shown, name in urls:
+        out += _callback_url_problems(
+            checked, checked_shown, production=env == DarajaEnv.PRODUCTION, name=name
+        )
     return out
 
 
@@ -298,25 +323,25 @@ def _path_ends_in(url: str, token: str) -> bool:
     return path.rstrip("/").endswith("/" + token)
 
 
-def _callback_url_problems(url: str, shown: str, *, production: bool) -> list[Finding]:
+def _callback_url_problems(
+    url: str, shown: str, *, production: bool, name: str = "CallBackURL"
+) -> list[Finding]:
     out: list[Finding] = []
     parts = urlsplit(url)
     if parts.scheme != "https":
         level: Level = "error" if production else "warn"
-        out.append(Finding(level, "CallBackURL", "is not https (production requires https)"))
+        out.append(Finding(level, name, "is not https (production requires https)"))
     host = (parts.hostname or "").lower()
     for bad in REFUSED_HOSTS:
         if bad in host:
-            out.append(Finding("error", "CallBackURL", f"host contains {bad!r}: Daraja refuses it"))
+            out.append(Finding("error", name, f"host contains {bad!r}: Daraja refuses it"))
     lowered = url.lower()
     for word in REFUSED_WORDS:
         if word in lowered:
             where = "the token" if word not in shown.lower() else "the URL"
             hint = "; generate a new token" if where == "the token" else ""
             out.append(
-                Finding(
-                    "error", "CallBackURL", f"{where} contains {word!r}: Daraja refuses it{hint}"
-                )
+                Finding("error", name, f"{where} contains {word!r}: Daraja refuses it{hint}")
             )
             break
     return out

@@ -1,9 +1,10 @@
-"""lipabot's command line: `python -m bot serve|run|migrate|emulator|check|demo|chat`.
+"""lipabot's command line: `python -m bot serve|run|migrate|emulator|check|register-c2b|demo|chat`.
 
 Also installed as `lipabot`. Each command reads the settings once, sets up logging once (with
 the secret-redacting filter from `config.logging`), and hands over to the module that does
 the work: `webhooks.app` (serve, run), `payments.db` (migrate), `daraja.emulator` (emulator),
-`cli.checks` (check), `offline.demo` (demo), `offline.chat` (chat).
+`cli.checks` (check), `cli.register_c2b` (register-c2b), `offline.demo` (demo), `offline.chat`
+(chat).
 """
 
 from __future__ import annotations
@@ -170,6 +171,14 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register_c2b(args: argparse.Namespace) -> int:
+    from cli.register_c2b import register
+
+    settings = _settings()
+    configure_logging(settings, "WARNING")
+    return asyncio.run(register(settings))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from offline.demo import run_demo
 
@@ -222,6 +231,11 @@ COMMANDS = {
         "explain the configuration; exit 1 on errors",
         "One verdict per setting (ok, info, warn, error) for the given mode, the database "
         "reached and its migrations compared. Secrets are only ever shown as 'set'.",
+    ),
+    "register-c2b": (
+        "register the C2B (M-Pesa menu payment) URLs with Daraja, once",
+        "Registers the confirmation and validation URLs (MPESA_C2B_VERSION, falling back to the "
+        "other version on 'no apiproduct match') and prints Daraja's answer in words.",
     ),
     "demo": (
         "offline scripted demo: three payments and /status (no token, no network)",
@@ -280,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check)
 
+    add("register-c2b").set_defaults(func=cmd_register_c2b)
     add("demo").set_defaults(func=cmd_demo)
     add("chat").set_defaults(func=cmd_chat)
     return parser

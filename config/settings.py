@@ -10,7 +10,7 @@ import ipaddress
 import re
 from datetime import time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     mpesa_callback_url: str | None = None
     mpesa_allowed_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
     mpesa_timeout_seconds: float = 30.0
+    # C2B (payments from the M-Pesa menu; docs/DARAJA.md §11): the Register URL version to try
+    # first (the other is tried on "no apiproduct match"), and what validation requests get.
+    mpesa_c2b_version: Literal["v1", "v2"] = "v2"
+    c2b_validation: Literal["off", "accept", "strict"] = "off"
 
     # Emulator (only when MPESA_ENV=emulator)
     emulator_callback_delay_seconds: float = 2.0

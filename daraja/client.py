@@ -21,11 +21,19 @@ import httpx
 
 from daraja.callbacks import parse_stk_query
 from daraja.config import DarajaConfig
-from daraja.errors import AuthError, CallbackError, DarajaError, Unavailable
+from daraja.errors import (
+    AlreadyRegistered,
+    AuthError,
+    CallbackError,
+    DarajaError,
+    ProductMismatch,
+    Unavailable,
+)
 from daraja.http_errors import (
     decode_json,
     error_from_response,
     error_from_transport,
+    is_already_registered,
     is_still_processing,
     is_token_rejected,
     read_error_body,
@@ -40,9 +48,29 @@ logger = logging.getLogger(__name__)
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 #: Documented limits; longer values make the customer's prompt fail (ResultCode 1025).
+#: C2B (docs/DARAJA.md §11.1): the version must match the C2B product on the Daraja app.
+C2B_VERSIONS = ("v1", "v2")
+C2B_REGISTER_PATH = "/mpesa/c2b/{version}/registerurl"
+C2B_SIMULATE_PATH = "/mpesa/c2b/{version}/simulate"
+C2B_RESPONSE_TYPES = ("Completed", "Cancelled")
 ACCOUNT_REFERENCE_MAX = 12
 TRANSACTION_DESC_MAX = 13
 _MSISDN = re.compile(r"^254\d{9}$")
+
+
+@dataclass(frozen=True, slots=True)
+class C2BRegistered:
+    """Daraja's answer to a successful C2B Register URL call.
+
+    `version` is the one that worked; `fallback_from` the one tried first when it answered
+    "no apiproduct match" (None when the first try worked).
+    """
+
+    version: str
+    description: str
+    originator_conversation_id: str = ""
+    response_code: str | None = None
+    fallback_from: str | None = None
 
 
 @dataclass(slots=True)
@@ -52,6 +80,7 @@ class ClientStats:
     oauth_requests: int = 0
     push_requests: int = 0
     query_requests: int = 0
+    other_requests: int = 0
     errors: int = 0
 
 
@@ -155,6 +184,103 @@ class DarajaClient:
             logger.info("STK query for %s: ResultCode %s", logged_id, result.result_code)
         return result
 
+    async def register_c2b_urls(
+        self,
+        *,
+        version: str,
+        confirmation_url: str,
+        validation_url: str,
+        response_type: str = "Completed",
+        shortcode: str | None = None,
+    ) -> C2BRegistered:
+        """One C2B Register URL call; raises `AlreadyRegistered`, `ProductMismatch`, …"""
+        if version not in C2B_VERSIONS:
+            raise ValueError(f"C2B version must be one of {C2B_VERSIONS}, got {version!r}")
+        if response_type not in C2B_RESPONSE_TYPES:
+            raise ValueError(f"ResponseType must be one of {C2B_RESPONSE_TYPES}")
+        _check_callback_url(confirmation_url)
+        _check_callback_url(validation_url)
+        body = {
+            # A string, as in the docs' sample (docs/DARAJA.md §11.2).
+            "ShortCode": str(shortcode or self.config.shortcode),
+            "ResponseType": response_type,
+            "ConfirmationURL": confirmation_url,
+            "ValidationURL": validation_url,
+        }
+        path = C2B_REGISTER_PATH.format(version=version)
+        answer = await self._call("C2B register", path, lambda: body, self._count_other)
+        description = str(answer.get("ResponseDescription") or "")
+        if is_already_registered(description):
+            # The 2019 shape: HTTP 200, no ResponseCode, the words in ResponseDescription.
+            raise AlreadyRegistered(f"C2B URLs already registered: {description}", http_status=200)
+        code = answer.get("ResponseCode")
+        if code is not None and str(code).strip() != "0":
+            raise DarajaError(f"C2B register not accepted: ResponseCode {code!r}", http_status=200)
+        logger.info("C2B URLs registered (%s): %s", version, description or "no description")
+        return C2BRegistered(
+            version=version,
+            description=description,
+            originator_conversation_id=str(answer.get("OriginatorCoversationID") or ""),
+            response_code=None if code is None else str(code).strip(),
+        )
+
+    async def register_c2b(
+        self,
+        *,
+        version: str,
+        confirmation_url: str,
+        validation_url: str,
+        response_type: str = "Completed",
+    ) -> C2BRegistered:
+        """Register with `version`, and with the other one when Daraja answers that the app
+        has no such product ("no apiproduct match"; docs/DARAJA.md §11.1)."""
+        kwargs = {
+            "confirmation_url": confirmation_url,
+            "validation_url": validation_url,
+            "response_type": response_type,
+        }
+        try:
+            return await self.register_c2b_urls(version=version, **kwargs)
+        except ProductMismatch:
+            other = C2B_VERSIONS[1 - C2B_VERSIONS.index(version)]
+            logger.warning("C2B %s: no such product on the Daraja app; trying %s", version, other)
+        registered = await self.register_c2b_urls(version=other, **kwargs)
+        return C2BRegistered(
+            version=registered.version,
+            description=registered.description,
+            originator_conversation_id=registered.originator_conversation_id,
+            response_code=registered.response_code,
+            fallback_from=version,
+        )
+
+    async def c2b_simulate(
+        self,
+        *,
+        version: str,
+        amount: int,
+        msisdn: str,
+        bill_ref: str,
+        command_id: str = "CustomerPayBillOnline",
+        shortcode: str | None = None,
+    ) -> dict[str, Any]:
+        """The sandbox's C2B simulate (not available in production); Daraja's answer."""
+        if version not in C2B_VERSIONS:
+            raise ValueError(f"C2B version must be one of {C2B_VERSIONS}, got {version!r}")
+        _check_amount(amount)
+        _check_msisdn(msisdn)
+        body = {
+            "ShortCode": _as_number(str(shortcode or self.config.shortcode)),
+            "CommandID": command_id,
+            "Amount": amount,
+            "Msisdn": _as_number(msisdn),
+            "BillRefNumber": bill_ref,
+        }
+        path = C2B_SIMULATE_PATH.format(version=version)
+        answer: dict[str, Any] = await self._call(
+            "C2B simulate", path, lambda: body, self._count_other
+        )
+        return answer
+
     def _credentials(self, timestamp: str) -> dict[str, Any]:
         shortcode = self.config.shortcode
         return {
@@ -249,6 +375,9 @@ class DarajaClient:
 
     def _count_query(self) -> None:
         self.stats.query_requests += 1
+
+    def _count_other(self) -> None:
+        self.stats.other_requests += 1
 
 
 def _safe_to_repeat(exc: DarajaError) -> bool:

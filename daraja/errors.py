@@ -95,5 +95,15 @@ class TimedOut(Unavailable):
     maybe_processed = True
 
 
+class ProductMismatch(DarajaError):
+    """`401.003.01 … no apiproduct match found`: the C2B version called (v1 or v2) is not the
+    C2B product on the Daraja app (docs/DARAJA.md §11.1); the other version may work."""
+
+
+class AlreadyRegistered(DarajaError):
+    """C2B URLs are already registered for the shortcode ("Urls are already registered.",
+    "Duplicate notification info…", or the legacy 200 body saying so; docs/DARAJA.md §11.2)."""
+
+
 class CallbackError(ValueError):
     """A callback or query body that is not a valid STK result; the message names what is wrong."""

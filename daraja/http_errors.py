@@ -18,10 +18,12 @@ from typing import Any
 import httpx
 
 from daraja.errors import (
+    AlreadyRegistered,
     AuthError,
     ConnectFailed,
     DarajaError,
     InvalidRequest,
+    ProductMismatch,
     QuotaExceeded,
     RateLimited,
     SubscriberLocked,
@@ -80,6 +82,12 @@ def is_still_processing(body: Any) -> bool:
     )
 
 
+def is_already_registered(message: str) -> bool:
+    """Daraja's ways of saying C2B URLs are registered already (docs/DARAJA.md §11.2)."""
+    text = _normalised(message)
+    return "already registered" in text or text.startswith("duplicate notification info")
+
+
 def is_token_rejected(error: DarajaError) -> bool:
     """True when Daraja refused the bearer token itself (refresh and retry once)."""
     return isinstance(error, AuthError) and error.code in TOKEN_REJECTED_CODES
@@ -134,6 +142,11 @@ def error_from_transport(exc: httpx.HTTPError, *, what: str) -> DarajaError:
 def _error_from_envelope(err: ErrorBody, status: int) -> DarajaError:
     kwargs: dict[str, Any] = {"http_status": status, "code": err.code, "request_id": err.request_id}
     code, message = err.code, err.message or "(no errorMessage)"
+    if "apiproduct" in message.lower():
+        # Shares 401.003.01 with a refused token, but a new token will not help (C2B v1/v2).
+        return ProductMismatch(f"the Daraja app has no product for this API: {message}", **kwargs)
+    if is_already_registered(message):
+        return AlreadyRegistered(f"C2B URLs already registered: {message}", **kwargs)
     if code in TOKEN_REJECTED_CODES:
         return AuthError(f"access token refused: {message}", **kwargs)
     if code.startswith("400.008."):

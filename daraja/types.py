@@ -32,7 +32,7 @@ class PushAccepted:
 
 @dataclass(frozen=True, slots=True)
 class StkResult:
-    """A terminal STK result, from a callback or from a query.
+    """A terminal STK result, from a callback or a query (or a C2B confirmation, `payments.c2b`).
 
     `result_code` is normalised to a string: "0", "1032", "SFC_IC0003". Success metadata
     (amount, receipt, transaction_date, phone, balance) is only present for code "0" callbacks;
@@ -43,7 +43,7 @@ class StkResult:
     checkout_request_id: str
     result_code: str
     result_desc: str
-    source: Literal["callback", "query"]
+    source: Literal["callback", "query", "c2b"]
     amount: int | None = None
     receipt: str | None = None
     transaction_date: datetime | None = None

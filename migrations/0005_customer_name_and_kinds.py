@@ -24,7 +24,7 @@ class DescribeOnly(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0003_telegram_inbox")]
+    dependencies = [("models", "0004_c2b")]
 
     initial = False
 

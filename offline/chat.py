@@ -21,7 +21,9 @@ lipabot chat (offline): you are the customer; the bot answers as it would on Tel
   type text to send it; #N taps button [N]; "admin: /status" speaks as the shop's admin;
   contact [number] shares your own contact (default 0712 345 678); sticker, photo and voice
   send one; wait [seconds] waits for the bot's next message (default 15, e.g. the outcome);
-  a leading backslash sends a word as text (\\sticker); /quit exits.
+  a leading backslash sends a word as text (\\sticker);
+  "menu: 500 LB7K2QX" pays KES 500 from the M-Pesa menu (Pay Bill) with that account
+  number, from your last payment's phone; /quit exits.
   The emulator's outcome follows the phone's last four digits: 1032 cancelled,
   2001 wrong PIN, 0001 insufficient balance, 1037 unreachable, 1019 expired; others succeed."""
 #: The number `contact` shares when none is given (the emulator makes it a success).
@@ -60,6 +62,9 @@ async def _handle(session: OfflineSession, text: str, out: IO[str]) -> None:
     user, speaker = CUSTOMER, "you"
     if text.lower().startswith("admin:"):
         user, speaker, text = ADMIN, "admin", text.split(":", 1)[1].strip()
+    if text.lower().startswith("menu:"):
+        await _pay_from_menu(session, text.split(":", 1)[1].split(), out)
+        return
     if text.startswith("#") and text[1:].isdigit():
         try:
             await session.press(user, int(text[1:]), speaker=speaker)
@@ -107,6 +112,20 @@ async def _wait_for_news(session: OfflineSession, user: FakeUser, seconds: float
             return True
         await asyncio.sleep(0.05)
     return False
+
+
+async def _pay_from_menu(session: OfflineSession, words: list[str], out: IO[str]) -> None:
+    if len(words) != 2 or not words[0].isdigit():
+        print("(chat: menu: <amount> <account number>, e.g. menu: 500 LB7K2QX)", file=out)
+        return
+    last = await Payment.filter(user_id=CUSTOMER.id).order_by("-id").first()
+    phone = last.phone if last is not None else "254712345678"
+    receipt = session.pay_from_menu(phone, int(words[0]), words[1])
+    print(
+        f"(chat: you paid KES {int(words[0]):,} from the M-Pesa menu, account {words[1]}: "
+        f"M-Pesa receipt {receipt})",
+        file=out,
+    )
 
 
 async def run_chat(

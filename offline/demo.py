@@ -1,8 +1,10 @@
 """`python -m bot demo`: the offline service, scripted.
 
 The demo plays a customer paying three times (a success, a cancel on the phone, a wrong PIN;
-the emulator picks the outcome from the phone number's last four digits) and an admin asking
-`/status`, prints the chat, and reports whether every expected message arrived. Expected texts
+the emulator picks the outcome from the phone number's last four digits), then once more with a
+phone the prompt cannot reach (1037): the bot gives the M-Pesa menu steps and the customer pays
+from the menu (a C2B confirmation), and an admin asking `/status`; it prints the chat and reports
+whether every expected message arrived. Expected texts
 come from `bot.texts`, never from copies here.
 """
 
@@ -34,6 +36,7 @@ SCRIPT = (
     ScriptedPayment("200", "0712 341 032", "1032", "cancelled on the phone"),
     ScriptedPayment("350", "0712 342 001", "2001", "wrong PIN"),
 )
+MENU = ScriptedPayment("800", "0712 341 037", "1037", "the prompt cannot reach the phone")
 
 
 def _template_prefix(key: str) -> str:
@@ -79,6 +82,37 @@ async def _pay(
             problems.append(f"{step.label}: the receipt message is not what the bot should send")
 
 
+async def _pay_from_menu(session: OfflineSession, problems: list[str], printer: Printer) -> None:
+    """The prompt fails (1037); the customer follows the menu steps the bot gave."""
+    await _pay(session, MENU, problems, printer)
+    payment = await Payment.filter(user_id=CUSTOMER.id).order_by("-id").first()
+    assert payment is not None and payment.account_number
+    steps = _template_line("menu_steps_paybill", "account", payment.account_number)
+    if not any(steps in m.text for m in _messages(session)):
+        problems.append(f"menu payment: no steps with {steps!r}")
+        return
+    printer.flush()
+    print(
+        f"--- the customer pays from the M-Pesa menu: Pay Bill {session.settings.mpesa_shortcode}"
+        f", account {payment.account_number}, KES {payment.amount} ---",
+        file=printer.out,
+    )
+    session.pay_from_menu(payment.phone, payment.amount, payment.account_number)
+    expected = _template_prefix("paid")
+    try:
+        await session.wait_for(
+            CUSTOMER,
+            lambda line: line.speaker.startswith("bot") and expected in line.text,
+            within=OUTCOME_WAIT_SECONDS,
+        )
+    except TimeoutError:
+        problems.append("menu payment: the message was not edited to paid")
+        return
+    paid = await Payment.get(id=payment.id)
+    if paid.status != "paid" or not paid.receipt:
+        problems.append(f"menu payment: payment is {paid.status}, receipt {paid.receipt}")
+
+
 def _messages(session: OfflineSession) -> list:  # type: ignore[type-arg]
     return session.fake.chat_messages(CUSTOMER.id)
 
@@ -97,10 +131,13 @@ async def run_demo(out: IO[str] = sys.stdout) -> bool:
             print(f"\n--- payment: {step.label} (phone {step.phone}) ---", file=out)
             await _pay(session, step, problems, printer)
             printer.flush()
+        print(f"\n--- payment: {MENU.label} (phone {MENU.phone}) ---", file=out)
+        await _pay_from_menu(session, problems, printer)
+        printer.flush()
         print("\n--- the shop's admin asks for today's summary ---", file=out)
         replies = await session.say(ADMIN, "/status", speaker="admin")
         printer.flush()
-        received = _template_line("admin_summary", "total", texts.money(1500))
+        received = _template_line("admin_summary", "total", texts.money(1500 + 800))
         if not any(received in line.text for line in replies):
             problems.append(f"admin /status: no summary containing {received!r}")
     elapsed = time.monotonic() - started

@@ -5,8 +5,9 @@ temporary directory, the Daraja emulator in-process, the fake Telegram Bot API f
 `offline.fake_telegram` behind PTB), starts the real app (`webhooks.app.create_app`) with its
 lifespan and workers, and lets a script or a person talk to the bot: every message goes through
 the real `/telegram/webhook` route, the real handlers, the emulator's real callback to
-`/payments/callback/<token>`, the outbox and the notifier. What the bot sends back is read from
-the fake Telegram and rendered as a chat transcript.
+`/payments/callback/<token>` (and C2B confirmations to `/payments/c2b/confirmation/<token>`:
+the C2B URLs are registered with the emulator at start), the outbox and the notifier. What
+the bot sends back is read from the fake Telegram and rendered as a chat transcript.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from config import Settings
 from offline.fake_telegram import FakeTelegram, FakeUser
 from webhooks.app import create_app
 from webhooks.telegram import SECRET_HEADER
-from webhooks.wiring import TELEGRAM_WEBHOOK_PATH, Runtime
+from webhooks.wiring import TELEGRAM_WEBHOOK_PATH, Runtime, c2b_urls
 
 OFFLINE_BOT_TOKEN = "700000001:offline-demo-token-not-a-real-bot"  # noqa: S105 - a fake's token
 ADMIN = FakeUser(id=1000, first_name="Mama Duka", language_code="en")
@@ -119,7 +120,9 @@ class OfflineSession:
     ) -> AsyncIterator[OfflineSession]:
         with tempfile.TemporaryDirectory(prefix="lipabot-offline-") as tmp:
             path = (directory or Path(tmp)) / "lipabot-offline.sqlite3"
-            settings = offline_settings(f"sqlite://{path}", **overrides)
+            # A test may give another database (PostgreSQL); the default is a temporary SQLite.
+            database_url = str(overrides.pop("database_url", f"sqlite://{path}"))
+            settings = offline_settings(database_url, **overrides)
             assert settings.telegram_bot_token is not None
             fake = FakeTelegram(settings.telegram_bot_token.get_secret_value())
             app = create_app(
@@ -133,7 +136,29 @@ class OfflineSession:
                 async with httpx.AsyncClient(
                     transport=transport, base_url="http://lipabot.offline"
                 ) as client:
-                    yield cls(app, fake, client)
+                    session = cls(app, fake, client)
+                    await session.register_c2b()
+                    yield session
+
+    # ------------------------------------------------------------------ C2B
+
+    async def register_c2b(self) -> None:
+        """Register the C2B URLs with the in-process emulator, as `register-c2b` does with
+        Daraja: menu payments (and PayBill STK payments) then reach the C2B routes."""
+        runtime = self.runtime
+        assert runtime.daraja is not None
+        confirmation, validation = c2b_urls(self.settings, runtime.callback_token)
+        await runtime.daraja.register_c2b(
+            version=self.settings.mpesa_c2b_version,
+            confirmation_url=confirmation,
+            validation_url=validation,
+        )
+
+    def pay_from_menu(self, phone: str, amount: int, account: str) -> str:
+        """A customer pays from the M-Pesa menu (Pay Bill); returns the M-Pesa receipt."""
+        assert self.runtime.emulator_app is not None
+        emulator = self.runtime.emulator_app.state.emulator
+        return str(emulator.c2b.pay_bill(phone, amount, account).trans_id)
 
     # ------------------------------------------------------------------ talking
 

@@ -91,3 +91,12 @@ class PaymentNotFound(PaymentError):
     def __init__(self, ref: object) -> None:
         super().__init__(f"payment {ref!r} not found")
         self.ref = ref
+
+
+class C2BNotAttachable(PaymentError):
+    """An admin's `/attach` that cannot be done: `reason` says why (unknown, already attached,
+    the payment is paid with another receipt, …)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot attach: {reason}")
+        self.reason = reason

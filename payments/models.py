@@ -38,6 +38,9 @@ class EventKind(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     NOTIFIED = "notified"
+    C2B = "c2b"  # a C2B confirmation applied (the move's event, like "callback")
+    C2B_VALIDATION = "c2b_validation"  # a C2B validation request, kept
+    ATTACHED = "attached"  # an admin attached an unmatched C2B payment to this one
 
 
 class NotificationKind(StrEnum):
@@ -76,6 +79,10 @@ class Payment(Model):
     account_reference = fields.CharField(max_length=32)
     #: The payer's Telegram name, for the shop's announcements (not used to match anything).
     customer_name = fields.CharField(max_length=64, null=True)
+    #: This payment's own account number (`payments.accounts`): sent as the STK
+    #: AccountReference and typed by a customer paying from the M-Pesa menu, so a C2B
+    #: confirmation names its payment. `account_reference` keeps the shop's own reference.
+    account_number = fields.CharField(max_length=12, null=True, unique=True)
     merchant_request_id = fields.CharField(max_length=64, null=True)
     checkout_request_id = fields.CharField(max_length=64, null=True, unique=True)
     status = fields.CharEnumField(PaymentStatus, max_length=16, db_index=True)
@@ -162,6 +169,46 @@ class Notification(Model):
     class Meta:
         table = "notification"
         unique_together = (("payment", "kind", "chat_id", "topic"),)
+
+
+class C2BStatus(StrEnum):
+    MATCHED = "matched"  # settled (or confirmed) the payment it names
+    UNMATCHED = "unmatched"  # no payment to settle: for the admins (`/unmatched`)
+    ATTACHED = "attached"  # an admin attached it to a payment
+
+
+class C2BPayment(Model):
+    """Every C2B confirmation received, once per TransID (the M-Pesa receipt): nothing dropped.
+
+    The payer's number is kept only as Daraja sent it masked, or as a SHA-256 digest
+    (`daraja.c2b`): never a full number we did not already have.
+    """
+
+    id = fields.IntField(primary_key=True)
+    trans_id = fields.CharField(max_length=32, unique=True)
+    amount = fields.IntField()
+    bill_ref = fields.CharField(max_length=64, default="")
+    shortcode = fields.CharField(max_length=8)
+    msisdn_masked = fields.CharField(max_length=24, default="")
+    msisdn_hash = fields.CharField(max_length=64, null=True)
+    first_name = fields.CharField(max_length=64, default="")
+    transaction_type = fields.CharField(max_length=48, default="")
+    trans_time = fields.DatetimeField(null=True)
+    status = fields.CharEnumField(C2BStatus, max_length=16, db_index=True)
+    #: Why it matched nothing (or how it matched): "no_account", "amount_mismatch", …
+    note = fields.CharField(max_length=64, default="")
+    payment: fields.ForeignKeyNullableRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    attached_by = fields.BigIntField(null=True)
+    raw_body: fields.JSONField[Any] = fields.JSONField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    payment_id: int | None
+
+    class Meta:
+        table = "c2b_payment"
 
 
 class StoredState(Model):

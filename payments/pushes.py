@@ -18,10 +18,12 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from daraja.masking import mask_checkout_id
 from daraja.types import PushAccepted
+from payments.accounts import new_account_number
 from payments.base import ServiceBase
 from payments.errors import DraftExpired, PaymentInProgress, PushLimitExceeded
 from payments.models import EventKind, NotificationKind, Payment
@@ -37,6 +39,7 @@ S = PaymentStatus
 #: A draft (confirmation not yet tapped) older than this no longer blocks anyone, is never
 #: pushed (a days-old Confirm button must not send a PIN prompt) and is cancelled.
 DRAFT_TTL = timedelta(minutes=5)
+ACCOUNT_NUMBER_TRIES = 5
 
 
 class Pushes(ServiceBase):
@@ -61,18 +64,25 @@ class Pushes(ServiceBase):
             raise PaymentInProgress(existing)
         await self._check_push_limit(user_id, now)
         await self._check_phone_limit(msisdn, now)
-        payment = await self.store.create(
-            {
-                "user_id": user_id,
-                "chat_id": chat_id,
-                "language": language,
-                "amount": value,
-                "phone": msisdn,
-                "account_reference": account_reference or self.account_reference,
-                "customer_name": (customer_name or "")[:64] or None,
-            },
-            at=now,
-        )
+        fields = {
+            "user_id": user_id,
+            "chat_id": chat_id,
+            "language": language,
+            "amount": value,
+            "phone": msisdn,
+            "account_reference": account_reference or self.account_reference,
+            "customer_name": (customer_name or "")[:64] or None,
+        }
+        for attempt in range(ACCOUNT_NUMBER_TRIES):
+            try:
+                payment = await self.store.create(
+                    {**fields, "account_number": new_account_number()}, at=now
+                )
+                break
+            except IntegrityError:
+                # Two payments drew the same account number: draw again.
+                if attempt == ACCOUNT_NUMBER_TRIES - 1:
+                    raise
         logger.info("payment #%d created: KES %d from %s", payment.id, value, mask_phone(msisdn))
         return payment
 
@@ -124,7 +134,9 @@ class Pushes(ServiceBase):
             accepted = await self.gateway.stk_push(
                 phone=claimed.phone,
                 amount=claimed.amount,
-                account_reference=claimed.account_reference,
+                # The payment's own account number: the C2B confirmation of this payment
+                # carries it back as BillRefNumber (docs/DARAJA.md §11.6).
+                account_reference=claimed.account_number or claimed.account_reference,
                 description=self.description,
                 callback_url=self.callback_url,
             )

@@ -185,12 +185,15 @@ class Found:
 
 
 async def find_payments(key: str, *, limit: int = 5) -> Found:
-    """By M-Pesa receipt, account reference, or a phone number (whole, or its last 3+ digits)."""
+    """By M-Pesa receipt, account reference or number, or a phone number (whole, or its last
+    3+ digits)."""
     text = key.strip()
     ids: set[int] = set()
     receipt = normalize_receipt(text)
     if receipt.isascii() and receipt.isalnum() and fits_column("receipt", receipt):
         ids |= await _ids(Payment.filter(receipt=receipt))
+        if fits_column("account_number", receipt):
+            ids |= await _ids(Payment.filter(account_number=receipt))
     if text and fits_column("account_reference", text):
         ids |= await _ids(Payment.filter(account_reference__iexact=text))
     ids |= await _by_phone(text)

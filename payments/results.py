@@ -49,6 +49,7 @@ class ApplyKind(StrEnum):
     RECEIPT_CONFLICT = "receipt_conflict"
     NOT_FINAL = "not_final"  # an answer that settles nothing (Outcome.UNKNOWN)
     UNKNOWN_CHECKOUT = "unknown_checkout"
+    UNMATCHED = "unmatched"  # a C2B payment that names no payment: kept for the admins
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,24 @@ def _paid_after_all(
     if plan.kind is ApplyKind.APPLIED:
         plan = replace(plan, alert="paid_after_all", alert_detail=_alert_detail(result, facts))
     return plan
+
+
+#: Where a payment whose prompt came to nothing may still be paid from the M-Pesa menu.
+MENU_PAYABLE_STATES = frozenset({S.FAILED, S.CANCELLED, S.PUSH_FAILED})
+
+
+def decide_c2b(
+    facts: PaymentFacts, result: StkResult, *, receipt_taken: bool, now: datetime
+) -> Plan:
+    """The plan for a C2B confirmation (`result`, source "c2b") naming this payment.
+
+    As `decide`, except that a payment whose prompt failed, was cancelled or never went out is
+    paid: the customer paid from the M-Pesa menu with its account number (the STK result after
+    such a status would only alert the admins; a C2B confirmation is the money itself).
+    """
+    if facts.status in MENU_PAYABLE_STATES and not facts.flagged_reason:
+        return _success(facts, result, NotificationKind.PAID, receipt_taken, now)
+    return decide(facts, result, receipt_taken=receipt_taken, now=now)
 
 
 def _after_expiry(

@@ -2,6 +2,7 @@
 
 * `payments.pushes`: drafts and pushes (create, push once, cancel);
 * `payments.settlement`: applying a callback or query result once;
+* `payments.c2b`: C2B confirmations (menu payments, STK payments seen again), unmatched ones;
 * `payments.reconciliation`: querying waiting payments, expiring overdue ones;
 * `payments.lookups`: read-only views (find, lists, timeline, day summary).
 
@@ -14,6 +15,7 @@ the reason for it.
 
 from __future__ import annotations
 
+from payments.c2b import C2BSettlement
 from payments.pushes import DRAFT_TTL, Pushes
 from payments.reconciliation import (
     LATE_CHECK_WINDOW,
@@ -38,5 +40,5 @@ __all__ = [
 ]
 
 
-class PaymentService(Pushes, Settlement, Reconciliation):
+class PaymentService(Pushes, Settlement, C2BSettlement, Reconciliation):
     """The only code that changes payments (through its store)."""

@@ -8,6 +8,7 @@ checks it here before a store writes it: a move the table does not allow raises
        │           ├──────> unknown ──> paid | failed | cancelled | expired
        │           └──────> push_failed
        └──> cancelled        expired | failed | cancelled ──> paid (M-Pesa's receipt wins)
+                   push_failed ──> paid (paid from the M-Pesa menu, C2B)
 
 A failure reported after our own expiry is recorded on the row but keeps it `expired`. A success
 callback with its receipt is proof of payment: it pays a payment an earlier answer (a query, a
@@ -40,13 +41,16 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
     # The push may have reached Daraja, or the answer came late: a callback or query settles it.
     S.UNKNOWN: frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED}),
-    # Only M-Pesa's proof of payment (a success callback with its receipt) can follow an
-    # expiry, a failure or a cancellation: money moved after an earlier answer said it had not.
+    # Only M-Pesa's proof of payment (a success callback with its receipt, or a C2B
+    # confirmation: the customer paid from the menu) can follow an expiry, a failure or a
+    # cancellation: money moved after an earlier answer said it had not.
     S.EXPIRED: frozenset({S.PAID}),
     S.FAILED: frozenset({S.PAID}),
     S.CANCELLED: frozenset({S.PAID}),
     S.PAID: frozenset(),
-    S.PUSH_FAILED: frozenset(),
+    # A prompt that never went out leaves the customer the M-Pesa menu: a C2B confirmation
+    # naming the payment's account number pays it (docs/DARAJA.md §11; `results.decide_c2b`).
+    S.PUSH_FAILED: frozenset({S.PAID}),
 }
 
 #: States in which a payment still waits for M-Pesa's word (a customer may not start another).
@@ -55,8 +59,8 @@ OPEN_STATES = frozenset({S.CREATED, S.PUSHING, S.PENDING, S.UNKNOWN})
 WAITING_STATES = frozenset({S.PUSHING, S.PENDING, S.UNKNOWN})
 #: States the reconciler asks Daraja about (and expires when nothing final arrives).
 RECONCILABLE_STATES = frozenset({S.PENDING, S.UNKNOWN})
-#: States no move leaves.
-FINAL_STATES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+#: States M-Pesa's answer to the prompt cannot change (only a menu payment can still pay one).
+FINAL_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.PUSH_FAILED})
 #: States that count as "decided" for the success rate.
 DECIDED_STATES = frozenset({S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED, S.PUSH_FAILED})
 

@@ -1,8 +1,9 @@
 """`create_app(settings, ...)`: the co-hosted Starlette service.
 
-Routes come from one module per family (`webhooks.callbacks`, `webhooks.telegram`,
-`webhooks.health`); the object graph they use is built by `webhooks.wiring` and opened and closed
-by this app's lifespan. Tests swap transports through the keyword arguments instead of patching.
+Routes come from one module per family (`webhooks.callbacks`, `webhooks.c2b`,
+`webhooks.telegram`, `webhooks.health`); the object graph they use is built by `webhooks.wiring`
+and opened and closed by this app's lifespan. Tests swap transports through the keyword
+arguments instead of patching.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from telegram.request import BaseRequest
 
 from config import Settings
 from config.logging import RedactingFilter
-from webhooks import callbacks, gc_tuning, health, telegram
+from webhooks import c2b, callbacks, gc_tuning, health, telegram
 from webhooks.access_log import AccessLogMiddleware
 from webhooks.security import ForwardedMiddleware, IpAllowlist, TrustedProxies
 from webhooks.wiring import EMULATOR_MOUNT, Runtime, TelegramMode, build_runtime
@@ -74,7 +75,7 @@ def create_app(
             await runtime.stop()
 
     app = Starlette(
-        routes=[*callbacks.routes, *telegram.routes, *health.routes_for(settings)],
+        routes=[*callbacks.routes, *c2b.routes, *telegram.routes, *health.routes_for(settings)],
         middleware=[
             Middleware(ForwardedMiddleware, proxies=TrustedProxies(settings.forwarded_allow_ips)),
             Middleware(AccessLogMiddleware),

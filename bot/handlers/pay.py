@@ -343,7 +343,8 @@ async def confirm_pressed(update: Update, context: BotContext) -> int | None:
     # A stale draft is refused by `push` below: no "check your phone" for a prompt not coming.
     if not context.payments.draft_is_stale(payment):
         check_phone = t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
-        await _edit_cosmetic(query, payment.id, check_phone)
+        # The way out if the prompt never comes (phone off, old SIM): bot.handlers.c2b.
+        await _edit_cosmetic(query, payment.id, check_phone, views.menu_keyboard(lang, payment.id))
         await context.payments.set_status_message(payment.id, query.message.message_id)
     try:
         payment = await context.payments.push(payment.id, user_id=_user_id(update))
@@ -358,7 +359,8 @@ async def confirm_pressed(update: Update, context: BotContext) -> int | None:
         await _edit(query, _busy_text(lang, exc.existing, _user_id(update)))
         return _finish(context)
     if payment.status == PaymentStatus.PUSH_FAILED:
-        text, markup = views.outcome_text("push_failed", lang, payment, merchant)
+        menu = views.MenuPayment.from_settings(context.settings)  # as the notifier words it
+        text, markup = views.outcome_text("push_failed", lang, payment, merchant, menu)
         await _edit(query, text, markup)
     return _finish(context)
 
@@ -381,10 +383,12 @@ async def _edit_quietly(query: CallbackQuery, text: str) -> None:
         log.info("could not edit a stale confirmation: %s", exc)
 
 
-async def _edit_cosmetic(query: CallbackQuery, payment_id: int, text: str) -> None:
+async def _edit_cosmetic(
+    query: CallbackQuery, payment_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """An edit nothing depends on: a Telegram failure is logged and otherwise ignored."""
     try:
-        await _edit(query, text)
+        await _edit(query, text, markup)
     except TelegramError as exc:
         log.warning(
             "payment #%d: status message edit failed (%s: %s); pushing anyway",

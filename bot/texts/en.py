@@ -314,6 +314,9 @@ TEXTS: dict[str, str] = {
     "event_push_unknown": "prompt outcome unknown",
     "event_callback": "M-Pesa callback",
     "event_query": "M-Pesa query",
+    "event_c2b": "M-Pesa menu payment (C2B)",
+    "event_c2b_validation": "M-Pesa asked whether to accept a menu payment",
+    "event_attached": "menu payment given to it by an admin",
     "event_query_pending": "queried: still processing",
     "event_query_error": "query failed",
     "event_duplicate": "repeated answer",
@@ -457,4 +460,52 @@ TEXTS: dict[str, str] = {
         "That number has had several M-Pesa prompts in the last hour. To protect it, please try "
         "again in {wait}."
     ),
+    # C2B: payments from the M-Pesa menu (docs/DARAJA.md §11)
+    "btn_pay_from_menu": "📱 Pay from the M-Pesa menu instead",
+    "menu_steps_paybill": (
+        "Pay {amount} from the M-Pesa menu:\n"
+        "1. M-PESA (SIM toolkit or the M-PESA app) → Lipa na M-PESA → Pay Bill\n"
+        "2. Business number: {business}\n"
+        "3. Account number: {account}\n"
+        "4. Amount: {amount_plain}\n"
+        "5. Enter your M-Pesa PIN and confirm.\n"
+        "Type the account number exactly: it tells {merchant} the money is yours. "
+        "This message changes to paid as soon as it arrives."
+    ),
+    "menu_steps_till": (
+        "Pay {amount} from the M-Pesa menu:\n"
+        "1. M-PESA (SIM toolkit or the M-PESA app) → Lipa na M-PESA → Buy Goods and Services\n"
+        "2. Till number: {till}\n"
+        "3. Amount: {amount_plain}\n"
+        "4. Enter your M-Pesa PIN and confirm.\n"
+        "Pay from this phone ({phone}) and this exact amount, so {merchant} can tell the money "
+        "is yours. This message changes to paid as soon as it arrives."
+    ),
+    "menu_fallback_intro": "The prompt could not reach your phone, but you can still pay:",
+    "admin_alert_unlinked": "⚠ {topic}. {facts}.",
+    "alert_unmatched_c2b": (
+        "⚠ An M-Pesa payment matches no payment: {amount} from {payer} {name}, account "
+        '"{account}", receipt {trans_id} ({why}).\n'
+        "It is kept as C2B #{c2b_id}. /attach {c2b_id} <payment id> gives it to a payment; "
+        "/unmatched lists the others."
+    ),
+    "c2b_why_no_account": "no payment has this account number",
+    "c2b_why_no_reference": "no account number was typed",
+    "c2b_why_second_payment": "that payment was already paid: the customer paid twice",
+    "c2b_why_payment_flagged": "that payment is waiting for an admin",
+    "unmatched_empty": "No unmatched M-Pesa payments.",
+    "unmatched_header": "Unmatched M-Pesa payments, newest first:",
+    "unmatched_line": (
+        'C2B #{id} · {when} · {amount} · account "{account}" · {payer} {name} · {receipt} ({why})'
+    ),
+    "unmatched_footer": "Give one to a payment with /attach <C2B number> <payment id>.",
+    "attach_usage": (
+        "Usage: /attach <C2B number> <payment id>, e.g. /attach 3 120 (see /unmatched)."
+    ),
+    "attach_done": (
+        "C2B #{c2b_id} ({receipt}, {amount}) now belongs to payment #{payment_id}: {status}."
+    ),
+    "attach_refused": "Cannot give C2B #{c2b_id} to payment #{payment_id}: {reason}.",
+    "menu_unmatched": "M-Pesa payments that match no payment",
+    "menu_attach": "Give an unmatched M-Pesa payment to a payment",
 }

@@ -323,6 +323,9 @@ TEXTS: dict[str, str] = {
     "event_push_unknown": "haijulikani kama ombi lilitumwa",
     "event_callback": "jibu la M-Pesa",
     "event_query": "tuliiuliza M-Pesa",
+    "event_c2b": "malipo kupitia menyu ya M-Pesa (C2B)",
+    "event_c2b_validation": "M-Pesa iliuliza kama ikubali malipo ya menyu",
+    "event_attached": "malipo ya menyu yamepewa na msimamizi",
     "event_query_pending": "tuliiuliza M-Pesa: bado yanashughulikiwa",
     "event_query_error": "kuiuliza M-Pesa kulishindikana",
     "event_duplicate": "jibu lililorudiwa",
@@ -470,4 +473,54 @@ TEXTS: dict[str, str] = {
         "Namba hiyo imepokea maombi kadhaa ya M-Pesa ndani ya saa moja iliyopita. Ili kuilinda, "
         "tafadhali jaribu tena baada ya {wait}."
     ),
+    # C2B: malipo kupitia menyu ya M-Pesa (docs/DARAJA.md §11)
+    "btn_pay_from_menu": "📱 Lipa kupitia menyu ya M-Pesa badala yake",
+    "menu_steps_paybill": (
+        "Lipa {amount} kupitia menyu ya M-Pesa:\n"
+        "1. M-PESA (SIM toolkit au programu ya M-PESA) → Lipa na M-PESA → Pay Bill\n"
+        "2. Namba ya biashara: {business}\n"
+        "3. Namba ya akaunti: {account}\n"
+        "4. Kiasi: {amount_plain}\n"
+        "5. Weka PIN yako ya M-Pesa na uthibitishe.\n"
+        "Andika namba ya akaunti kama ilivyo: ndiyo inayomwonyesha {merchant} kwamba pesa ni "
+        "zako. Ujumbe huu utabadilika kuwa umelipwa mara pesa zitakapofika."
+    ),
+    "menu_steps_till": (
+        "Lipa {amount} kupitia menyu ya M-Pesa:\n"
+        "1. M-PESA (SIM toolkit au programu ya M-PESA) → Lipa na M-PESA → Buy Goods and "
+        "Services\n"
+        "2. Namba ya till: {till}\n"
+        "3. Kiasi: {amount_plain}\n"
+        "4. Weka PIN yako ya M-Pesa na uthibitishe.\n"
+        "Lipa kutoka simu hii ({phone}) na kiasi hiki hasa, ili {merchant} ajue pesa ni zako. "
+        "Ujumbe huu utabadilika kuwa umelipwa mara pesa zitakapofika."
+    ),
+    "menu_fallback_intro": "Ombi halikuweza kufika kwenye simu yako, lakini bado unaweza kulipa:",
+    "admin_alert_unlinked": "⚠ Tahadhari: {topic}. {facts}.",
+    "alert_unmatched_c2b": (
+        "⚠ Malipo ya M-Pesa hayalingani na malipo yoyote: {amount} kutoka {payer} {name}, "
+        'akaunti "{account}", risiti {trans_id} ({why}).\n'
+        "Yamehifadhiwa kama C2B #{c2b_id}. /attach {c2b_id} <namba ya malipo> huyapa malipo; "
+        "/unmatched inaonyesha mengine."
+    ),
+    "c2b_why_no_account": "hakuna malipo yenye namba hii ya akaunti",
+    "c2b_why_no_reference": "hakuna namba ya akaunti iliyoandikwa",
+    "c2b_why_second_payment": "malipo hayo yalikuwa yamelipwa tayari: mteja amelipa mara mbili",
+    "c2b_why_payment_flagged": "malipo hayo yanasubiri msimamizi",
+    "unmatched_empty": "Hakuna malipo ya M-Pesa yasiyolingana.",
+    "unmatched_header": "Malipo ya M-Pesa yasiyolingana, mapya kwanza:",
+    "unmatched_line": (
+        'C2B #{id} · {when} · {amount} · akaunti "{account}" · {payer} {name} · {receipt} ({why})'
+    ),
+    "unmatched_footer": "Yape malipo kwa /attach <namba ya C2B> <namba ya malipo>.",
+    "attach_usage": (
+        "Matumizi: /attach <namba ya C2B> <namba ya malipo>, mfano /attach 3 120 (tazama "
+        "/unmatched)."
+    ),
+    "attach_done": (
+        "C2B #{c2b_id} ({receipt}, {amount}) sasa ni ya malipo #{payment_id}: {status}."
+    ),
+    "attach_refused": "Siwezi kuipa C2B #{c2b_id} malipo #{payment_id}: {reason}.",
+    "menu_unmatched": "Malipo ya M-Pesa yasiyolingana na malipo yoyote",
+    "menu_attach": "Kuyapa malipo ya M-Pesa yasiyolingana malipo",
 }

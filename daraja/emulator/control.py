@@ -149,6 +149,28 @@ async def _drain(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
     return _ok(emulator)
 
 
+async def _c2b(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
+    delay = body.get("stk_delay")
+    emulator.c2b.configure(
+        product=body.get("product", "keep"),
+        register_once=body.get("register_once"),
+        validation=body.get("validation"),
+        stk_confirmations=body.get("stk_confirmations"),
+        stk_delay=None if delay is None else _number(body, "stk_delay"),
+        stk_order=body.get("stk_order"),
+    )
+    return _ok(emulator, c2b=emulator.c2b.snapshot())
+
+
+async def _pay_bill(emulator: Emulator, body: dict[str, Any]) -> JSONResponse:
+    phone = _phone(body)
+    account = body.get("account", "")
+    if phone is None or not isinstance(account, str):
+        raise ControlError("phone and account are required")
+    transaction = emulator.c2b.pay_bill(phone, int(_number(body, "amount")), account)
+    return _ok(emulator, trans_id=transaction.trans_id)
+
+
 _ACTIONS = {
     "outcome": _outcome,
     "delay": _delay,
@@ -162,6 +184,8 @@ _ACTIONS = {
     "reset": _reset,
     "complete": _complete,
     "drain": _drain,
+    "c2b": _c2b,
+    "pay-bill": _pay_bill,
 }
 
 
@@ -170,7 +194,13 @@ async def list_requests(request: Request) -> JSONResponse:
     return JSONResponse({"requests": emulator.snapshot()})
 
 
+async def c2b_state(request: Request) -> JSONResponse:
+    emulator: Emulator = request.app.state.emulator
+    return JSONResponse(emulator.c2b.snapshot())
+
+
 control_routes = [
+    Route("/emulator/c2b", c2b_state, methods=["GET"]),
     Route("/emulator/requests", list_requests, methods=["GET"]),
     Route("/emulator/{action}", control, methods=["POST"]),
 ]

@@ -1,4 +1,5 @@
-"""The Daraja endpoints the emulator serves: OAuth, STK push, STK query (docs/DARAJA.md §2-§4)."""
+"""The Daraja endpoints the emulator serves: OAuth, STK push and query, C2B register and
+simulate (docs/DARAJA.md §2-§4, §11)."""
 
 from __future__ import annotations
 
@@ -154,8 +155,30 @@ async def stk_query(request: Request) -> JSONResponse:
     )
 
 
+async def c2b_register(request: Request) -> JSONResponse:
+    emulator = emulator_of(request)
+    try:
+        _check_token(emulator, request)
+        answer = emulator.c2b.register(request.path_params["version"], await _json_body(request))
+    except DarajaFault as fault:
+        return fault_response(fault)
+    return JSONResponse(answer)
+
+
+async def c2b_simulate(request: Request) -> JSONResponse:
+    emulator = emulator_of(request)
+    try:
+        _check_token(emulator, request)
+        answer = emulator.c2b.simulate(request.path_params["version"], await _json_body(request))
+    except DarajaFault as fault:
+        return fault_response(fault)
+    return JSONResponse(answer)
+
+
 daraja_routes = [
     Route("/oauth/v1/generate", oauth, methods=["GET"]),
     Route("/mpesa/stkpush/v1/processrequest", stk_push, methods=["POST"]),
     Route("/mpesa/stkpushquery/v1/query", stk_query, methods=["POST"]),
+    Route("/mpesa/c2b/{version}/registerurl", c2b_register, methods=["POST"]),
+    Route("/mpesa/c2b/{version}/simulate", c2b_simulate, methods=["POST"]),
 ]

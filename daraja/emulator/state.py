@@ -12,13 +12,14 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import httpx
 
+from daraja.emulator.c2b import C2BDesk
 from daraja.emulator.ids import checkout_request_id, merchant_request_id, receipt_number
 from daraja.emulator.scenarios import (
     MAX_PROMPT_CHARS,
@@ -168,6 +169,7 @@ class Emulator:
         self._owns_http = http is None
         self._tasks: set[asyncio.Task[None]] = set()
         self._hang_release = asyncio.Event()
+        self.c2b = C2BDesk(self)
         self.reset()
 
     # ----- control API (the HTTP control routes call exactly these) -----
@@ -189,6 +191,7 @@ class Emulator:
         self._hang: tuple[float, bool] | None = None
         self.amount_style: AmountStyle = "integer"
         self.balance_style: BalanceStyle = "valueless"
+        self.c2b.reset()
 
     def set_outcome(
         self, phone: str, result_code: str | int, result_desc: str | None = None
@@ -394,12 +397,17 @@ class Emulator:
         except TimeoutError:
             pass
         self._finish(request)
+        c2b = self._c2b_confirmation(request)
+        if c2b is not None and self.c2b.stk_order == "before":
+            await self.c2b.send_stk_confirmation(c2b)
         if request.switches.drop:
             log.info("emulator dropped callback %s", request.merchant_request_id)
         else:
             body = self.callback_body(request)
             for _ in range(request.switches.copies):
                 await self._deliver(request, body)
+        if c2b is not None and self.c2b.stk_order == "after":
+            await self.c2b.send_stk_confirmation(c2b)
         late = request.switches.late
         if late is not None:
             after = request.switches.late_after
@@ -415,6 +423,34 @@ class Emulator:
             request.receipt = receipt_number(request.completed_at)
         if self._locks.get(request.phone) == request.checkout_request_id:
             del self._locks[request.phone]
+
+    def _c2b_confirmation(self, request: StkRequest) -> str | None:
+        """The receipt of a PayBill STK payment that also goes to the C2B ConfirmationURL."""
+        push = request.push
+        if (
+            not request.scenario.is_success
+            or request.receipt is None
+            or request.transaction_date is None
+            or push.transaction_type != "CustomerPayBillOnline"
+        ):
+            return None
+        self.c2b.stk_paid(
+            push.phone,
+            push.amount,
+            push.account_reference,
+            request.receipt,
+            request.transaction_date,
+        )
+        return request.receipt if self.c2b.stk_transaction(request.receipt) else None
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run `coroutine` as one of the emulator's tasks (`drain()` waits for it)."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def http_client(self) -> httpx.AsyncClient:
+        return self._client()
 
     def callback_body(self, request: StkRequest) -> dict[str, Any]:
         """The callback Daraja would POST for a completed request (docs/DARAJA.md §5.1)."""

@@ -45,7 +45,8 @@ def test_demo_runs_offline_and_reports_every_expected_message(tmp_path: Path) ->
     assert "Receipt " in out
     assert texts.failure_reason("en", "1032", merchant="Duka la Mama") in out
     assert texts.failure_reason("en", "2001", merchant="Duka la Mama") in out
-    assert "admin: /status" in out and "Received: KES 1,500" in out
+    assert "Account number: LB" in out and "pays from the M-Pesa menu" in out  # issue 17
+    assert "admin: /status" in out and "Received: KES 2,300" in out
     assert out.rstrip().splitlines()[-1].startswith("demo OK")
     assert list(tmp_path.iterdir()) == []  # the temporary database went away
 

@@ -40,7 +40,14 @@ from payments.db import migrate, tortoise_config
 from tests.support.journal import journal_mismatches
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-TABLES = ("notification", "payment_event", "payment", "stored_state", "telegram_inbox")
+TABLES = (
+    "notification",
+    "payment_event",
+    "c2b_payment",
+    "payment",
+    "stored_state",
+    "telegram_inbox",
+)
 #: Enough pooled connections for real concurrency in tests (asyncio.gather of 50 calls).
 POOL_QUERY = "minsize=1&maxsize=10"
 

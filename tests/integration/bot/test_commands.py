@@ -36,7 +36,7 @@ async def test_deep_link_with_a_reference(bot: BotHarness, customer: FakeUser) -
     assert (payment.amount, payment.account_reference) == (1500, "INV042")
     assert "Reference: INV042" in confirmation
     await bot.confirm(customer)
-    assert bot.gateway.pushes[0]["account_reference"] == "INV042"
+    assert bot.gateway.pushes[0]["account_reference"] == payment.account_number
 
 
 @pytest.mark.parametrize("payload", ["pay-abc", "pay-0", "pay-999999", "donate-5", "pay-5-x!y"])

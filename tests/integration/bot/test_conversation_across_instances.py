@@ -91,7 +91,7 @@ async def test_amount_on_one_instance_phone_on_the_other_confirm_back_on_the_fir
     pushed = await a.confirm(customer)
     assert pushed.status is S.PENDING
     assert gateway.pushed("phone", "amount", "account_reference") == [
-        ("254712345678", 2500, "lipabot")
+        ("254712345678", 2500, pushed.account_number)
     ]
     assert await stored_state(customer) is None  # the conversation ended, for both
 

@@ -299,7 +299,10 @@ async def test_a_pushed_confirmation_answers_a_second_tap_in_one_line(
     payment = await bot.pay_up_to_confirmation(person)
     message = bot.fake.last(person.id)
     await bot.confirm(person)
-    assert bot.fake.buttons(person.id, message.message_id) == []
+    # Confirm and Cancel are gone; only "pay from the M-Pesa menu instead" remains.
+    assert [b["callback_data"] for b in bot.fake.buttons(person.id, message.message_id)] == [
+        f"menupay:{payment.id}"
+    ]
     await bot.press(person, f"pay:{payment.id}", message_id=message.message_id)
     assert bot.fake.answers()[-1]["text"] == t(lang_of(person), "already_sent")
     assert len(bot.gateway.pushes) == 1

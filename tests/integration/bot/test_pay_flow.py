@@ -38,7 +38,7 @@ async def test_happy_path_ends_with_the_receipt_in_the_same_message(
     payment = await bot.confirm(customer)
     assert payment.status == PaymentStatus.PENDING
     assert bot.gateway.pushed("phone", "amount", "account_reference") == [
-        ("254712345678", 1500, "lipabot")
+        ("254712345678", 1500, payment.account_number)
     ]
     assert payment.status_message_id == status_message.message_id
     assert "Check your phone and enter your M-Pesa PIN" in status_message.text

@@ -15,6 +15,7 @@ from daraja.errors import (
     SubscriberLocked,
     TimedOut,
 )
+from payments.accounts import looks_like_account_number
 from payments.errors import (
     AmountProblem,
     InvalidAmount,
@@ -75,11 +76,13 @@ async def test_push_moves_to_pending_with_daraja_ids(db: TestDatabase) -> None:
         {
             "phone": "254712345678",
             "amount": 1500,
-            "account_reference": "DukaLaMama",
+            # The payment's own account number; the shop's reference stays on the row.
+            "account_reference": payment.account_number,
             "description": "Payment",
             "callback_url": "https://lipabot.test/payments/callback/token",
         }
     ]
+    assert payment.account_reference == "DukaLaMama"
     kinds = [(e.kind, e.from_status, e.to_status) for e in await service.timeline(payment.id)]
     assert kinds == [
         ("created", None, "created"),
@@ -317,3 +320,25 @@ async def test_two_drafts_pushed_at_once_make_one_prompt(db: TestDatabase) -> No
     assert len(refused) == 1 and len(pushed) == 1
     assert pushed[0].status is S.PENDING
     assert refused[0].existing.id == pushed[0].id
+
+
+async def test_every_payment_gets_its_own_short_unambiguous_account_number(
+    db: TestDatabase,
+) -> None:
+    service = make_service(FakeDaraja(), Clock())
+    numbers = set()
+    for user in range(30):
+        payment = await service.create_payment(
+            user_id=100 + user,
+            chat_id=100 + user,
+            language="en",
+            amount=10,
+            phone=f"0712{user:06d}",
+        )
+        number = payment.account_number
+        assert number is not None and len(number) <= 12 and looks_like_account_number(number)
+        assert not set(number[2:]) & set("0O1IL5S2Z8B")
+        numbers.add(number)
+    assert len(numbers) == 30
+    stored = await Payment.filter(account_number__in=list(numbers)).count()
+    assert stored == 30

@@ -101,3 +101,12 @@ async def test_only_admins_find(
 ) -> None:
     await seed()
     assert await shop.say(customer, "/find 678") == t("en", "admin_only")
+
+
+async def test_by_account_number_any_case(shop: BotHarness, admin_user: FakeUser) -> None:
+    payments = await seed()
+    target = payments["reference"]
+    await Payment.filter(id=target.id).update(account_number="LB7K2QX")
+    replies = await cards(shop, admin_user, "/find lb7k2qx")
+    assert replies[0] == t("en", "find_header", search="lb7k2qx", total=1)
+    assert replies[1].startswith(card_of(target))
