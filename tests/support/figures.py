@@ -21,6 +21,11 @@ class Figures:
     #: Hostile callback bodies sent with the right token, by the status the route answered.
     hostile_answers: Counter[int] = field(default_factory=Counter)
     hostile_kept: int = 0  # of those, kept as a rejected callback (the audit row exists)
+    #: Payments whose customer messages were checked against M-Pesa's final word, and the
+    #: messages that said something M-Pesa did not ("Nothing was charged" for money taken,
+    #: "Paid" for money not taken).
+    truth_checked: int = 0
+    untrue: int = 0
 
     def drove(self, family: str, count: int = 1) -> None:
         self.payments[family] += count
@@ -40,6 +45,17 @@ class Figures:
             self.lost += max(0, owed - got)
             self.duplicates += max(0, got - owed)
 
+    def checked_truth(self, messages: list[str], *, paid: bool) -> int:
+        """Count what the customer read about one payment that M-Pesa did not say."""
+        self.truth_checked += 1
+        wrong = [
+            m
+            for m in messages
+            if ("Nothing was charged" in m and paid) or (m.startswith("Paid ✓") and not paid)
+        ]
+        self.untrue += len(wrong)
+        return len(wrong)
+
     def render(self) -> list[str]:
         lines = [
             f"payments driven: {sum(self.payments.values())} "
@@ -53,6 +69,11 @@ class Figures:
             f"messages lost: {self.lost}",
             f"duplicate messages sent: {self.duplicates}",
         ]
+        if self.truth_checked:
+            lines.append(
+                f"customers told something M-Pesa did not say: {self.untrue} "
+                f"({self.truth_checked} payments checked)"
+            )
         if self.hostile_answers:
             answers = self.hostile_answers
             refused = sum(n for status, n in answers.items() if 400 <= status < 500)
