@@ -25,6 +25,7 @@ from payments.rules import PaymentRules
 from payments.service import PaymentService
 from tests.support.gateway import FakeDaraja
 from tests.support.settings import make_settings
+from webhooks.wiring import announce_chats
 
 
 def callback_body(payment: Payment, code: int | str, *, receipt: str = "TBF34EVY55") -> dict:
@@ -118,13 +119,18 @@ async def start_harness(
     gateway: FakeDaraja,
     *,
     callback_url: str = "https://lipabot.test/payments/callback/x",
+    announce: bool = False,
 ) -> BotHarness:
+    """One bot on the test database; `announce`: paid payments are announced to the admins
+    (as ADMIN_NOTIFY_PAYMENTS does in production), off by default so tests count only their
+    own messages."""
     service = PaymentService(
         DarajaGateway(gateway),
         rules=PaymentRules.from_settings(settings),
         callback_url=callback_url,
         account_reference=settings.mpesa_account_reference,
         admin_chat_ids=settings.admin_ids,
+        announce_chat_ids=announce_chats(settings) if announce else (),
     )
     outbox = Outbox()
     application = build_application(
