@@ -216,24 +216,12 @@ class Pushes(ServiceBase):
 
     async def _check_push_limit(self, user_id: int, now: datetime) -> None:
         """Payments one user may start per hour; drafts count (they cost the bot messages)."""
-        window_start = now - timedelta(hours=1)
-        started = cast(
-            "list[datetime]",
-            await Payment.filter(user_id=user_id, created_at__gt=window_start)
-            .order_by("created_at")
-            .values_list("created_at", flat=True),
-        )
+        started = await _within_the_hour(now, "created_at", user_id=user_id)
         _refuse_over(started, self.rules.push_limit_per_hour, now, per="user")
 
     async def _check_phone_limit(self, phone: str, now: datetime) -> None:
         """PIN prompts one phone may receive per hour, whoever asked for them."""
-        window_start = now - timedelta(hours=1)
-        prompts = cast(
-            "list[datetime]",
-            await Payment.filter(phone=phone, pushed_at__gt=window_start)
-            .order_by("pushed_at")
-            .values_list("pushed_at", flat=True),
-        )
+        prompts = await _within_the_hour(now, "pushed_at", phone=phone)
         _refuse_over(prompts, self.rules.push_limit_per_phone_per_hour, now, per="phone")
 
     async def _push_accepted(self, payment: Payment, accepted: PushAccepted) -> Payment:
@@ -334,6 +322,15 @@ class Pushes(ServiceBase):
         )
         logger.warning("payment #%d: push outcome unknown; waiting, never re-pushing", payment.id)
         return await self._fresh(payment.id)
+
+
+async def _within_the_hour(now: datetime, field: str, **match: object) -> list[datetime]:
+    """The times in `field` of the matching payments in the hour before `now`, oldest first."""
+    since = {f"{field}__gt": now - timedelta(hours=1)}
+    return cast(
+        "list[datetime]",
+        await Payment.filter(**match, **since).order_by(field).values_list(field, flat=True),
+    )
 
 
 def _refuse_over(times: list[datetime], limit: int, now: datetime, *, per: str) -> None:
