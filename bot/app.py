@@ -3,13 +3,15 @@
 The host decides how updates arrive: the webhooks app feeds `application.update_queue` (or calls
 `process_update`) with `updater=False`; local development polls with `updater=True`.
 
-With `concurrent_updates` > 1, updates from the queue are processed concurrently, but never two
-of one chat or of one user at once, and those in arrival order (`PerChatUserUpdateProcessor`):
-PTB's ConversationHandler and our shared conversation state assume one update at a time per
-conversation, and a conversation is keyed by chat and user. The default stays 1 (PTB's
-one-at-a-time): on the 2-core bench machine 16 concurrent updates did not raise payments per
-second and pushed callback-to-receipt latency from tens of milliseconds to seconds, because
-conversation traffic then takes the CPU the callback route and the notifier need.
+Updates from the queue are processed concurrently (`TELEGRAM_CONCURRENT_UPDATES` at once), but
+never two of one chat or of one user at once, and those in arrival order
+(`PerChatUserUpdateProcessor`): PTB's ConversationHandler and our shared conversation state
+assume one update at a time per conversation, and a conversation is keyed by chat and user. So
+one customer waiting on something slow (an admin's live query to Daraja, a busy database) holds
+up nobody else. STK pushes do not run in a handler at all (`bot.push_sender`).
+
+Every Bot API call goes through one `bot.limiter.SendLimiter` (Telegram's flood limits, with
+receipts ahead of replies ahead of admin messages).
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from bot.handlers.admin import admin_handlers
 from bot.handlers.common import common_handlers
 from bot.handlers.pay import pay_conversation, standalone_handlers
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
+from bot.limiter import Priority, SendLimiter, sending_as
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
+from bot.push_sender import PushSender
 from bot.shared_conversation import SharedConversationHandler, write_through
 from bot.texts import t
 from config import Settings
@@ -55,8 +59,8 @@ PERSIST_GROUP = 99
 CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
 #: What admins see in their menu on top of the customers' commands.
 ADMIN_COMMANDS = ("status", "pending", "recent", "reconcile", *SHOP_COMMANDS)
-#: Updates handled at once by default (see the module docstring for why it is 1).
-CONCURRENT_UPDATES = 1
+#: Updates handled at once by default (TELEGRAM_CONCURRENT_UPDATES).
+CONCURRENT_UPDATES = 32
 
 
 class PerChatUserUpdateProcessor(BaseUpdateProcessor):
@@ -69,10 +73,14 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
     so two updates can never wait on each other.
     """
 
-    __slots__ = ("_locks",)
+    __slots__ = ("_locks", "admin_ids")
 
-    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = CONCURRENT_UPDATES, admin_ids: Iterable[int] = ()
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        #: Whose updates are answered at admin priority (after customers' replies).
+        self.admin_ids = frozenset(admin_ids)
         # key -> [lock, holders and waiters]; dropped when nobody needs it (no unbounded growth)
         self._locks: dict[tuple[str, int], list[Any]] = {}
 
@@ -81,7 +89,8 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
             await super().process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        with sending_as(_priority_of(update, self.admin_ids)):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -109,6 +118,11 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
 
+def _priority_of(update: object, admin_ids: frozenset[int]) -> Priority:
+    user = update.effective_user if isinstance(update, Update) else None
+    return Priority.ADMIN if user is not None and user.id in admin_ids else Priority.REPLY
+
+
 def _keys(update: object) -> list[tuple[str, int]]:
     """The chat's and the user's lock keys, chat first (the fixed order avoids deadlock)."""
     if not isinstance(update, Update):
@@ -130,14 +144,16 @@ def build_application(
     updater: bool = False,
     persistence: bool = True,
     polling: bool = False,
-    concurrent_updates: int = CONCURRENT_UPDATES,
+    concurrent_updates: int | None = None,
+    limiter: SendLimiter | None = None,
 ) -> BotApplication:
     """A configured, not yet initialised Application.
 
     `polling=True` is an alias of `updater=True` (the name ARCHITECTURE.md uses).
     Without `persistence`, conversation state lives in memory only (tests of single steps).
-    `concurrent_updates` > 1 processes that many queued updates at once, serialised per chat
-    and per user.
+    `concurrent_updates` (default: TELEGRAM_CONCURRENT_UPDATES) queued updates are processed
+    at once, serialised per chat and per user. `limiter` replaces the one built from the
+    settings (TELEGRAM_SEND_RATE, TELEGRAM_CHAT_RATE).
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -147,7 +163,12 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(_post_init)
-        .concurrent_updates(PerChatUserUpdateProcessor(concurrent_updates))
+        .concurrent_updates(
+            PerChatUserUpdateProcessor(
+                concurrent_updates or settings.telegram_concurrent_updates, settings.admin_ids
+            )
+        )
+        .rate_limiter(limiter or send_limiter(settings))
     )
     if request is not None:
         builder = builder.request(request)
@@ -169,9 +190,8 @@ def build_application(
         owner=services.owner,
         admin_ids=settings.admin_ids,
         merchant=settings.merchant_name,
-        send_rate=settings.telegram_send_rate,
-        send_burst=max(1, int(settings.telegram_send_rate)),
     )
+    data.pushes = PushSender(services.payments, on_done=data.notifier.notify_soon)
 
     timeout = settings.bot_conversation_timeout_seconds or None
     conversation = pay_conversation(timeout, shared=persistence)
@@ -198,6 +218,11 @@ def build_application(
         application.add_handler(TypeHandler(Update, write_through), PERSIST_GROUP)
     application.add_error_handler(_on_error)
     return application
+
+
+def send_limiter(settings: Settings) -> SendLimiter:
+    """The one limiter for this instance's share of the bot's Telegram budget."""
+    return SendLimiter(rate=settings.telegram_send_rate, chat_rate=settings.telegram_chat_rate)
 
 
 async def publish_commands(bot: Bot, admin_ids: Iterable[int] = ()) -> None:

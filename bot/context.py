@@ -19,6 +19,7 @@ from config import Settings
 if TYPE_CHECKING:
     from bot.daily_summary import DailySummary
     from bot.notifier import Notifier
+    from bot.push_sender import PushSender
     from payments.outbox import Outbox
     from payments.service import PaymentService
 
@@ -46,6 +47,8 @@ class BotData:
     services: BotServices
     settings: Settings
     notifier: Notifier
+    #: Sends claimed STK pushes in the background (`bot.push_sender`).
+    pushes: PushSender
     #: None unless ADMIN_DAILY_SUMMARY_AT is set.
     daily_summary: DailySummary | None = None
 

@@ -52,7 +52,12 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     merchant_name: str = "lipabot merchant"
     # Telegram answers bursts above ~30 messages/s with 429; stay under it. 0 = no limit.
+    # Per instance: several instances on one bot token each get their share (bot/limiter.py).
     telegram_send_rate: float = Field(default=25.0, ge=0)
+    # Messages per second in one chat (Telegram: about 1; groups 20/minute). 0 = no limit.
+    telegram_chat_rate: float = Field(default=1.0, ge=0)
+    # Updates processed at once (never two of one chat or one user at once).
+    telegram_concurrent_updates: int = Field(default=32, ge=1)
     # A chat (a staff group, say) the bot is a member of: shop reports go there too.
     admin_chat_id: int | None = None
     # HH:MM, Africa/Nairobi: when the daily summary goes to the admins; unset = no summary.

@@ -329,4 +329,5 @@ TEXTS: dict[str, str] = {
         "That file would be {mb} MB, more than Telegram lets a bot send (50 MB): ask for a "
         "shorter range."
     ),
+    "sending_prompt": "Sending the M-Pesa prompt to your phone…",
 }

@@ -341,4 +341,5 @@ TEXTS: dict[str, str] = {
         "Faili hiyo ingekuwa MB {mb}, zaidi ya Telegram inavyoruhusu bot kutuma (MB 50): omba "
         "kipindi kifupi zaidi."
     ),
+    "sending_prompt": "Ninatuma ombi la M-Pesa kwenye simu yako…",
 }
