@@ -233,7 +233,10 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
             return
         async with self._chat_turn(key):
             bucket = self._bucket(key)
-            while (delay := max(bucket.wait(self._clock()), self._pause_left())) > 0:
+            for _ in itertools.count():  # the chat's next token (a 429 pause may push it back)
+                delay = max(bucket.wait(self._clock()), self._pause_left())
+                if delay <= 0:
+                    break
                 await asyncio.sleep(delay)
             await self._overall_turn(priority, ticket)
             bucket.take(self._clock())
