@@ -79,6 +79,11 @@ class BotHarness:
         if settle:
             await self.pushes_sent()
 
+    async def queue(self, update: dict) -> None:  # type: ignore[type-arg]
+        """Put an update on the application's queue, as the webhook route does: it is then
+        processed concurrently with others (`PerChatUserUpdateProcessor`), not awaited here."""
+        await self.app.update_queue.put(Update.de_json(update, self.app.bot))
+
     async def pushes_sent(self) -> None:
         """Wait until every STK push the bot started has Daraja's answer recorded."""
         await self.app.bot_data.pushes.idle()
