@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -85,12 +86,14 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
         self._locks: dict[tuple[str, int], list[Any]] = {}
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        async with self._serialised(_keys(update)):
-            await super().process_update(update, coroutine)
+        # What the handlers send goes out at the sender's priority, in the order the updates
+        # arrived (bot.limiter): stamped here, before waiting for the chat or a free slot.
+        with sending_as(_priority_of(update, self.admin_ids), since=time.monotonic()):
+            async with self._serialised(_keys(update)):
+                await super().process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        with sending_as(_priority_of(update, self.admin_ids)):
-            await coroutine
+        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -13,7 +13,8 @@ receipts, admin messages, the daily summary.
 * Calls for one chat leave in the order they were made. Between chats, the bot's tokens go to
   the most urgent waiting call first: `Priority.OUTCOME` (receipts and failure outcomes), then
   `Priority.REPLY` (answers to the customer who is typing), then `Priority.ADMIN` (admin
-  messages and summaries); first come, first served within a priority.
+  messages and summaries); within a priority, in the order their causes arrived (the update
+  being answered, `sending_as(..., since=…)`), else first come, first served.
 * The priority comes from `rate_limit_args={"priority": …}` when a caller passes one, else from
   the context it runs in (`sending_as(Priority.ADMIN)` around a block), else `REPLY`.
 * A `429` pauses every limited call of this bot for `retry_after` seconds (Telegram's flood
@@ -69,21 +70,28 @@ class Priority(IntEnum):
 
 _priority: ContextVar[Priority] = ContextVar("lipabot_send_priority", default=Priority.REPLY)
 _retry: ContextVar[bool] = ContextVar("lipabot_send_retry", default=True)
+_since: ContextVar[float | None] = ContextVar("lipabot_send_since", default=None)
 
 
 @contextlib.contextmanager
-def sending_as(priority: Priority, *, retry: bool = True) -> Iterator[None]:
+def sending_as(
+    priority: Priority, *, retry: bool = True, since: float | None = None
+) -> Iterator[None]:
     """Calls made inside this block (and in tasks it starts) go out with `priority`.
 
     `retry=False`: after a 429 the bot still pauses, but the call is not made again here; the
     `RetryAfter` goes to the caller at once (the notifier's outbox retries the row itself).
+    `since` (the limiter's clock): when the cause arrived, e.g. the update being answered.
+    Within a priority, calls are served in that order, so the second message of an answer
+    does not queue behind every update that arrived while the first one waited.
     """
-    tokens = (_priority.set(priority), _retry.set(retry))
+    tokens = (_priority.set(priority), _retry.set(retry), _since.set(since))
     try:
         yield
     finally:
         _priority.reset(tokens[0])
         _retry.reset(tokens[1])
+        _since.reset(tokens[2])
 
 
 def current_priority() -> Priority:
@@ -131,6 +139,7 @@ class Bucket:
 @dataclass(order=True)
 class _Waiter:
     priority: int
+    since: float
     ticket: int
     granted: asyncio.Future[None] = field(compare=False)
 
@@ -204,10 +213,11 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
         options = rate_limit_args or {}
         priority = Priority(options.get("priority", current_priority()))
         retries = self.max_retries if options.get("retry", _retry.get()) else 0
+        since = _since.get()
         chat = data.get("chat_id")
-        ticket = next(self._tickets)
+        turn = (since if since is not None else self._clock(), next(self._tickets))
         for attempt in itertools.count():
-            await self._acquire(chat, priority, ticket)
+            await self._acquire(chat, priority, turn)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -225,11 +235,11 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
 
     # ------------------------------------------------------------------ waiting
 
-    async def _acquire(self, chat: object, priority: Priority, ticket: int) -> None:
+    async def _acquire(self, chat: object, priority: Priority, turn: tuple[float, int]) -> None:
         """The chat's token (in the chat's order), then the bot's (in priority order)."""
         key = chat if isinstance(chat, int | str) else None
         if key is None or self._chat is None:
-            await self._overall_turn(priority, ticket)
+            await self._overall_turn(priority, turn)
             return
         async with self._chat_turn(key):
             bucket = self._bucket(key)
@@ -238,15 +248,15 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
                 if delay <= 0:
                     break
                 await asyncio.sleep(delay)
-            await self._overall_turn(priority, ticket)
+            await self._overall_turn(priority, turn)
             bucket.take(self._clock())
 
-    async def _overall_turn(self, priority: Priority, ticket: int) -> None:
+    async def _overall_turn(self, priority: Priority, turn: tuple[float, int]) -> None:
         if not self._queue and self._pause_left() <= 0 and self._overall_ready():
             self._take_overall()
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._queue, _Waiter(int(priority), ticket, granted))
+        heapq.heappush(self._queue, _Waiter(int(priority), *turn, granted))
         self._ensure_dispatcher()
         self._wake.set()
         await granted

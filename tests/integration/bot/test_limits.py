@@ -288,3 +288,32 @@ async def test_without_the_limiter_the_enforcing_fake_answers_429(
     assert bot.fake.too_many_requests == len(refused) + sum(
         isinstance(r, Exception) for r in same_chat
     )
+
+
+async def test_within_a_priority_answers_go_in_the_order_their_updates_arrived(
+    paced: BotHarness,
+) -> None:
+    """The second message of an answer does not queue behind updates that arrived later."""
+    from bot.limiter import Priority, sending_as
+
+    bot = paced
+    bot.fake.fail_retry_after(1, method="sendMessage")
+    blocked = asyncio.create_task(bot.app.bot.send_message(63_000, "first"))
+    await _poll(lambda: bot.fake.too_many_requests == 1, within=5)
+    now = time.monotonic()
+
+    async def send(chat: int, text: str, since: float) -> None:
+        with sending_as(Priority.REPLY, since=since):
+            await bot.app.bot.send_message(chat, text)
+
+    later = asyncio.create_task(send(63_001, "for an update that came later", now))
+    await asyncio.sleep(0.05)
+    earlier = asyncio.create_task(send(63_002, "second part of an earlier answer", now - 5))
+    await asyncio.wait_for(asyncio.gather(blocked, later, earlier), 10)
+    texts = [c.params["text"] for c in bot.fake.calls if c.method == "sendMessage"][1:]
+    # The refused call was made at `now` minus a little, so it keeps its place too.
+    assert texts == [
+        "second part of an earlier answer",
+        "first",
+        "for an update that came later",
+    ]
