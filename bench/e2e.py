@@ -266,8 +266,9 @@ def imposed_waits(steps: list[Step], receipts_due: list[tuple[float, int]]) -> l
 
     The same demand (each step's messages from the moment it was posted, each receipt from the
     moment its callback left) through an ideal limiter: each chat one message a second after a
-    burst, the bot `BOT_RATE` a second after a burst, first ready first served. An estimate of
-    what Telegram's limits cost, to read the measured latencies against.
+    burst, the bot `BOT_RATE` a second after a burst, receipts first, then first ready first
+    served. An estimate of what Telegram's limits (and receipts going first) cost, to read the
+    measured latencies against.
     """
     demand: dict[int, list[tuple[float, int | None, int]]] = defaultdict(list)
     for i, step in enumerate(steps):
@@ -288,20 +289,41 @@ def imposed_waits(steps: list[Step], receipts_due: list[tuple[float, int]]) -> l
                 tokens -= 1
                 last = now
                 ready.append((now, index))
+    done = _overall(ready)
+    return [done[i] - step.posted for i, step in enumerate(steps) if i in done]
+
+
+def _overall(ready: list[tuple[float, int | None]]) -> dict[int, float]:
+    """The bot's tokens, `BOT_RATE` a second after a burst, to whatever is ready: receipts first
+    (as the bot's limiter does), else the earliest. Returns each step's last message's time."""
+    import heapq
+
+    pending = sorted(ready, key=lambda r: r[0])
+    receipts: list[float] = []
+    replies: list[tuple[float, int]] = []
     done: dict[int, float] = {}
-    tokens, last = float(BOT_BURST), None
-    for at, index in sorted(ready, key=lambda r: r[0]):
-        now = at if last is None else max(at, last)
-        if last is not None:
-            tokens = min(BOT_BURST, tokens + (now - last) * BOT_RATE)
+    tokens, now, i = float(BOT_BURST), pending[0][0] if pending else 0.0, 0
+    while i < len(pending) or receipts or replies:
+        if not receipts and not replies:
+            gap = max(0.0, pending[i][0] - now)
+            tokens, now = min(BOT_BURST, tokens + gap * BOT_RATE), now + gap
         if tokens < 1:
             now += (1 - tokens) / BOT_RATE
             tokens = 1.0
+        while i < len(pending) and pending[i][0] <= now:
+            at, index = pending[i]
+            if index is None:
+                heapq.heappush(receipts, at)
+            else:
+                heapq.heappush(replies, (at, index))
+            i += 1
         tokens -= 1
-        last = now
-        if index is not None:
+        if receipts:
+            heapq.heappop(receipts)
+        else:
+            _, index = heapq.heappop(replies)
             done[index] = max(done.get(index, now), now)
-    return [done[i] - step.posted for i, step in enumerate(steps) if i in done]
+    return done
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -390,13 +412,15 @@ async def drive(
         starts = _plan(args, rng)
         customers = [Customer(i, telegram, watcher, post) for i in range(len(starts))]
         started = time.monotonic()
-        outcomes = await asyncio.gather(
-            *(
-                c.pay(100 + i, at, args.step_timeout)
-                for i, (c, at) in enumerate(zip(customers, starts, strict=True))
-            ),
-            return_exceptions=True,
-        )
+        tasks = [
+            asyncio.create_task(c.pay(100 + i, at, args.step_timeout))
+            for i, (c, at) in enumerate(zip(customers, starts, strict=True))
+        ]
+        # Bounded: a customer still in the conversation at the deadline counts as stuck.
+        _, late = await asyncio.wait(tasks, timeout=args.deadline)
+        for task in late:
+            task.cancel()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
         pushed_at = time.monotonic()
         waiting = {c.user.id for c, o in zip(customers, outcomes, strict=True) if o is None}
         scanned = 0
@@ -568,6 +592,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=100, help="to the webhook route")
     parser.add_argument("--step-timeout", type=float, default=180.0)
     parser.add_argument("--receipt-timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--deadline", type=float, default=300.0, help="customers still paying then are stuck"
+    )
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--keep-logs", default="", help="copy the server's log to this folder")
     args = parser.parse_args(argv)
