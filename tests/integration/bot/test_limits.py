@@ -317,3 +317,28 @@ async def test_within_a_priority_answers_go_in_the_order_their_updates_arrived(
         "first",
         "for an update that came later",
     ]
+
+
+async def test_a_refused_push_reaches_the_customer_at_once_through_the_outbox(
+    bot: BotHarness, gateway: FakeDaraja, customer: FakeUser
+) -> None:
+    """The background push wakes the notifier: no waiting for its next tick (30 s here)."""
+    from daraja.errors import SubscriberLocked
+
+    gateway.push_error = SubscriberLocked("Unable to lock subscriber")
+    payment = await bot.pay_up_to_confirmation(customer)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(bot.notifier.run(stop, interval=30))
+    try:
+        await asyncio.sleep(0.05)  # the worker's first (empty) round is done; it sleeps 30 s
+        await bot.queue(bot.fake.press(customer, f"pay:{payment.id}"))
+        waited = await _until(
+            bot.fake, lambda: "prompt open" in bot.fake.last(customer.id).text, within=3
+        )
+        assert waited < 1.5
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 5)
+    fresh = await bot.service.get(payment.id)
+    assert fresh.status == PaymentStatus.PUSH_FAILED
+    assert bot.fake.last(customer.id).message_id == fresh.status_message_id  # edited in place
