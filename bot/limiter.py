@@ -34,6 +34,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
@@ -71,11 +72,16 @@ class Priority(IntEnum):
 _priority: ContextVar[Priority] = ContextVar("lipabot_send_priority", default=Priority.REPLY)
 _retry: ContextVar[bool] = ContextVar("lipabot_send_retry", default=True)
 _since: ContextVar[float | None] = ContextVar("lipabot_send_since", default=None)
+_max_wait: ContextVar[float | None] = ContextVar("lipabot_send_max_wait", default=None)
 
 
 @contextlib.contextmanager
 def sending_as(
-    priority: Priority, *, retry: bool = True, since: float | None = None
+    priority: Priority,
+    *,
+    retry: bool = True,
+    since: float | None = None,
+    max_wait: float | None = None,
 ) -> Iterator[None]:
     """Calls made inside this block (and in tasks it starts) go out with `priority`.
 
@@ -84,14 +90,22 @@ def sending_as(
     `since` (the limiter's clock): when the cause arrived, e.g. the update being answered.
     Within a priority, calls are served in that order, so the second message of an answer
     does not queue behind every update that arrived while the first one waited.
+    `max_wait`: a call still waiting for its turn after this many seconds is not made; it
+    raises `RetryAfter` instead (the notifier's lease must not lapse while a row waits here).
     """
-    tokens = (_priority.set(priority), _retry.set(retry), _since.set(since))
+    tokens = (
+        _priority.set(priority),
+        _retry.set(retry),
+        _since.set(since),
+        _max_wait.set(max_wait),
+    )
     try:
         yield
     finally:
         _priority.reset(tokens[0])
         _retry.reset(tokens[1])
         _since.reset(tokens[2])
+        _max_wait.reset(tokens[3])
 
 
 def current_priority() -> Priority:
@@ -216,8 +230,9 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
         since = _since.get()
         chat = data.get("chat_id")
         turn = (since if since is not None else self._clock(), next(self._tickets))
+        max_wait = options.get("max_wait", _max_wait.get())
         for attempt in itertools.count():
-            await self._acquire(chat, priority, turn)
+            await self._turn(chat, priority, turn, max_wait)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -234,6 +249,20 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ waiting
+
+    async def _turn(
+        self, chat: object, priority: Priority, turn: tuple[float, int], max_wait: float | None
+    ) -> None:
+        """`_acquire`, given up after `max_wait` seconds (nothing sent: RetryAfter)."""
+        if max_wait is None:
+            await self._acquire(chat, priority, turn)
+            return
+        try:
+            async with asyncio.timeout(max_wait):
+                await self._acquire(chat, priority, turn)
+        except TimeoutError:
+            wait = max(1, math.ceil(self._pause_left()))
+            raise RetryAfter(wait) from None
 
     async def _acquire(self, chat: object, priority: Priority, turn: tuple[float, int]) -> None:
         """The chat's token (in the chat's order), then the bot's (in priority order)."""

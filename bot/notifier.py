@@ -129,7 +129,10 @@ class Notifier:
             return False
         admin = str(row.kind) == "admin_alert"
         try:
-            with sending_as(Priority.ADMIN if admin else Priority.OUTCOME, retry=False):
+            # Not longer in the limiter's queue than half the lease: a row whose lease lapsed
+            # may be claimed again, and sent twice.
+            priority = Priority.ADMIN if admin else Priority.OUTCOME
+            with sending_as(priority, retry=False, max_wait=self.lease_seconds / 2):
                 await self._send(row)
         except PaymentNotFound:
             await self.outbox.mark_undeliverable(row.id, reason="payment not found")

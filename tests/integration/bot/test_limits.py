@@ -342,3 +342,27 @@ async def test_a_refused_push_reaches_the_customer_at_once_through_the_outbox(
     fresh = await bot.service.get(payment.id)
     assert fresh.status == PaymentStatus.PUSH_FAILED
     assert bot.fake.last(customer.id).message_id == fresh.status_message_id  # edited in place
+
+
+async def test_a_receipt_does_not_outwait_its_lease_in_the_limiter(
+    paced: BotHarness, customer: FakeUser
+) -> None:
+    """While the bot is paused longer than half the notifier's lease, the row is not sent by
+    this round (it could be claimed again and sent twice); it is retried after the pause."""
+    from bot.notifier import Notifier
+    from payments.models import Notification, NotificationStatus
+
+    bot = paced
+    payment = await _paid(bot, customer)
+    bot.fake.fail_retry_after(3, method="sendMessage")
+    reply = asyncio.create_task(bot.feed(bot.fake.text(FakeUser(id=64_000), "/help")))
+    await _poll(lambda: bot.fake.too_many_requests == 1, within=5)
+    notifier = Notifier(bot.app.bot, bot.outbox, bot.service, owner="lease-test", lease_seconds=1)
+    started = time.monotonic()
+    assert await notifier.deliver_due() == 0
+    assert time.monotonic() - started < 1.5  # gave up after half the lease, not 3 s
+    row = await Notification.get(payment_id=payment.id)
+    assert row.status == NotificationStatus.PENDING
+    assert "RetryAfter" in (row.last_error or "")
+    assert not any("TBF34EVY55" in t for t in bot.fake.texts(customer.id))
+    await asyncio.wait_for(reply, 10)
