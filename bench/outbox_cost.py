@@ -163,7 +163,8 @@ async def _notifier(telegram_url: str, orm: bool) -> AsyncIterator[Any]:
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=SecretStr(BENCH_BOT_TOKEN),
         telegram_api_url=telegram_url,
-        telegram_send_rate=0,
+        telegram_send_rate=0,  # the notifier's own cost, not Telegram's pace
+        telegram_chat_rate=0,
         merchant_name="Duka la Mama",
     )
     service = PaymentService(

@@ -3,19 +3,22 @@
 The host decides how updates arrive: the webhooks app feeds `application.update_queue` (or calls
 `process_update`) with `updater=False`; local development polls with `updater=True`.
 
-With `concurrent_updates` > 1, updates from the queue are processed concurrently, but never two
-of one chat or of one user at once, and those in arrival order (`PerChatUserUpdateProcessor`):
-PTB's ConversationHandler and our shared conversation state assume one update at a time per
-conversation, and a conversation is keyed by chat and user. The default stays 1 (PTB's
-one-at-a-time): on the 2-core bench machine 16 concurrent updates did not raise payments per
-second and pushed callback-to-receipt latency from tens of milliseconds to seconds, because
-conversation traffic then takes the CPU the callback route and the notifier need.
+Updates from the queue are processed concurrently (`TELEGRAM_CONCURRENT_UPDATES` at once), but
+never two of one chat or of one user at once, and those in arrival order
+(`PerChatUserUpdateProcessor`): PTB's ConversationHandler and our shared conversation state
+assume one update at a time per conversation, and a conversation is keyed by chat and user. So
+one customer waiting on something slow (an admin's live query to Daraja, a busy database) holds
+up nobody else. STK pushes do not run in a handler at all (`bot.push_sender`).
+
+Every Bot API call goes through one `bot.limiter.SendLimiter` (Telegram's flood limits, with
+receipts ahead of replies ahead of admin messages).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -42,8 +45,10 @@ from bot.handlers.pay import last_resort_handlers, pay_conversation, standalone_
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
 from bot.inbox import Inbox, unique_owner
 from bot.inbox_worker import InboxWorker
+from bot.limiter import Priority, SendLimiter, sending_as
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
+from bot.push_sender import PushSender
 from bot.shared_conversation import SharedConversationHandler, write_through
 from bot.texts import money, t
 from config import Settings
@@ -73,8 +78,8 @@ ALLOWED_UPDATES: tuple[str, ...] = (Update.MESSAGE, Update.CALLBACK_QUERY)
 CUSTOMER_COMMANDS = ("pay", "history", "language", "help", "cancel")
 #: What admins see in their menu on top of the customers' commands.
 ADMIN_COMMANDS = ("status", "pending", "recent", "reconcile", "unmatched", "attach", *SHOP_COMMANDS)
-#: Updates handled at once by default (see the module docstring for why it is 1).
-CONCURRENT_UPDATES = 1
+#: Updates handled at once by default (TELEGRAM_CONCURRENT_UPDATES).
+CONCURRENT_UPDATES = 32
 
 
 class PerChatUserUpdateProcessor(BaseUpdateProcessor):
@@ -87,10 +92,14 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
     so two updates can never wait on each other.
     """
 
-    __slots__ = ("_locks", "after")
+    __slots__ = ("_locks", "admin_ids", "after")
 
-    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = CONCURRENT_UPDATES, admin_ids: Iterable[int] = ()
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        #: Whose updates are answered at admin priority (after customers' replies).
+        self.admin_ids = frozenset(admin_ids)
         # key -> [lock, holders and waiters]; dropped when nobody needs it (no unbounded growth)
         self._locks: dict[tuple[str, int], list[Any]] = {}
         #: Awaited with each update once its handlers have run (the inbox marks it done), or
@@ -99,15 +108,18 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
         self.after: Callable[[object, Exception | None], Awaitable[None]] | None = None
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        async with self._serialised(_keys(update)):
-            try:
-                await super().process_update(update, coroutine)
-            except Exception as exc:
+        # What the handlers send goes out at the sender's priority, in the order the updates
+        # arrived (bot.limiter): stamped here, before waiting for the chat or a free slot.
+        with sending_as(_priority_of(update, self.admin_ids), since=time.monotonic()):
+            async with self._serialised(_keys(update)):
+                try:
+                    await super().process_update(update, coroutine)
+                except Exception as exc:
+                    if self.after is not None:
+                        await self.after(update, exc)
+                    raise
                 if self.after is not None:
-                    await self.after(update, exc)
-                raise
-            if self.after is not None:
-                await self.after(update, None)
+                    await self.after(update, None)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
@@ -138,6 +150,11 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
 
+def _priority_of(update: object, admin_ids: frozenset[int]) -> Priority:
+    user = update.effective_user if isinstance(update, Update) else None
+    return Priority.ADMIN if user is not None and user.id in admin_ids else Priority.REPLY
+
+
 def _keys(update: object) -> list[tuple[str, int]]:
     """The chat's and the user's lock keys, chat first (the fixed order avoids deadlock)."""
     if not isinstance(update, Update):
@@ -159,14 +176,16 @@ def build_application(
     updater: bool = False,
     persistence: bool = True,
     polling: bool = False,
-    concurrent_updates: int = CONCURRENT_UPDATES,
+    concurrent_updates: int | None = None,
+    limiter: SendLimiter | None = None,
 ) -> BotApplication:
     """A configured, not yet initialised Application.
 
     `polling=True` is an alias of `updater=True` (the name ARCHITECTURE.md uses).
     Without `persistence`, conversation state lives in memory only (tests of single steps).
-    `concurrent_updates` > 1 processes that many queued updates at once, serialised per chat
-    and per user.
+    `concurrent_updates` (default: TELEGRAM_CONCURRENT_UPDATES) queued updates are processed
+    at once, serialised per chat and per user. `limiter` replaces the one built from the
+    settings (TELEGRAM_SEND_RATE, TELEGRAM_CHAT_RATE).
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -176,7 +195,12 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(_post_init)
-        .concurrent_updates(PerChatUserUpdateProcessor(concurrent_updates))
+        .concurrent_updates(
+            PerChatUserUpdateProcessor(
+                concurrent_updates or settings.telegram_concurrent_updates, settings.admin_ids
+            )
+        )
+        .rate_limiter(limiter or send_limiter(settings))
     )
     if request is not None:
         builder = builder.request(request)
@@ -199,8 +223,6 @@ def build_application(
         admin_ids=settings.admin_ids,
         staff_chat_id=settings.admin_chat_id,
         merchant=settings.merchant_name,
-        send_rate=settings.telegram_send_rate,
-        send_burst=max(1, int(settings.telegram_send_rate)),
         language_of=(
             application.persistence.chosen_language
             if isinstance(application.persistence, DatabasePersistence)
@@ -209,6 +231,7 @@ def build_application(
         give_up_after=timedelta(hours=settings.telegram_delivery_give_up_hours),
         menu=views.MenuPayment.from_settings(settings),
     )
+    data.pushes = PushSender(services.payments, on_done=data.notifier.notify_soon)
 
     data.inbox = InboxWorker(
         application,
@@ -259,6 +282,11 @@ async def _gate(update: Update, context: BotContext) -> None:
     if update.message is None and update.callback_query is None:
         log.info("update %s of a type the bot does not handle: dropped", update.update_id)
         raise ApplicationHandlerStop
+
+
+def send_limiter(settings: Settings) -> SendLimiter:
+    """The one limiter for this instance's share of the bot's Telegram budget."""
+    return SendLimiter(rate=settings.telegram_send_rate, chat_rate=settings.telegram_chat_rate)
 
 
 async def publish_commands(bot: Bot, admin_ids: Iterable[int] = ()) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.daily_summary import DailySummary
     from bot.inbox_worker import InboxWorker
     from bot.notifier import Notifier
+    from bot.push_sender import PushSender
     from payments.outbox import Outbox
     from payments.service import PaymentService
 
@@ -49,6 +50,8 @@ class BotData:
     notifier: Notifier
     #: The Telegram inbox: webhook updates kept until processed (`bot.inbox`).
     inbox: InboxWorker
+    #: Sends claimed STK pushes in the background (`bot.push_sender`).
+    pushes: PushSender
     #: None unless ADMIN_DAILY_SUMMARY_AT is set.
     daily_summary: DailySummary | None = None
     #: The /pay conversation, so a last-resort handler can tell which step a customer is at.

@@ -24,6 +24,7 @@ from telegram.ext import Application
 
 from bot import views
 from bot.delivery import classify
+from bot.limiter import Priority, sending_as
 from bot.persistence import USER_DATA
 from bot.texts import LANGUAGES, money, t
 from daraja.timestamps import NAIROBI, now_utc
@@ -93,7 +94,8 @@ class DailySummary:
 
     async def _send(self, application: AnyApplication, chat: int, key: str, text: str) -> bool:
         try:
-            await application.bot.send_message(chat, text)
+            with sending_as(Priority.ADMIN):
+                await application.bot.send_message(chat, text)
         except TelegramError as exc:
             decision = classify(exc, attempt=1)
             if decision.action == "retry":

@@ -7,15 +7,19 @@ when it cannot), and marks each row sent, retried later, or undeliverable.
 
 `notify_soon()` wakes the loop at once (the webhooks app calls it after applying a callback), so
 a customer hears back in milliseconds rather than after the poll interval. While rounds come back
-full the loop goes again at once (a backlog drains at the send rate, not one batch per interval),
-and a token bucket keeps one bot under Telegram's ~30 messages per second.
+full the loop goes again at once (a backlog drains at the send rate, not one batch per interval).
+
+The pace is not kept here: every send goes through the bot's one `bot.limiter.SendLimiter`,
+outcomes with `Priority.OUTCOME` (ahead of conversation replies), admin alerts with
+`Priority.ADMIN`. A round's rows go out concurrently, one chat's rows in order, so a chat that
+must wait its per-chat second holds up no other chat's receipt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,6 +29,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot import views
 from bot.delivery import GIVE_UP_AFTER, backoff, classify
+from bot.limiter import Priority, sending_as
 from bot.texts import has, money, t
 from daraja.masking import mask_checkout_id
 from payments.errors import PaymentNotFound
@@ -39,42 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30.0
-#: Telegram allows a bot about 30 messages per second overall; stay a little below it.
-SEND_RATE = 25.0
-SEND_BURST = 25
 #: Messages for the shop's people, not the payer: only admins and the staff chat get them.
 _SHOP_KINDS = frozenset({"admin_alert", "announce"})
 # Edits that cannot succeed whatever we retry: fall back to a new message.
 _EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited", "message_id_invalid")
-
-
-class TokenBucket:
-    """At most `rate` sends per second on average, bursts of up to `burst`."""
-
-    def __init__(
-        self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
-        self.rate = rate
-        self.burst = float(burst)
-        self._clock = clock
-        self._tokens = float(burst)
-        self._at = clock()
-
-    def delay(self) -> float:
-        """Take one token; return how long to wait before using it (0 when one was there)."""
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        self._tokens -= 1.0
-        # A negative balance is a debt: later takers wait for it too, so order is kept.
-        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    async def take(self) -> None:
-        wait = self.delay()
-        if wait > 0:
-            await asyncio.sleep(wait)
 
 
 class Notifier:
@@ -90,8 +63,6 @@ class Notifier:
         batch: int = 20,
         merchant: str = "lipabot merchant",
         lease_seconds: float = LEASE_SECONDS,
-        send_rate: float | None = SEND_RATE,
-        send_burst: int = SEND_BURST,
         language_of: Callable[[int], Awaitable[str | None]] | None = None,
         give_up_after: timedelta = GIVE_UP_AFTER,
         menu: views.MenuPayment | None = None,
@@ -113,13 +84,6 @@ class Notifier:
         #: Where customers pay from the M-Pesa menu when a prompt fails (None: not offered).
         self.menu = menu
         self._wake = asyncio.Event()
-        # None or 0: no limit of our own (Telegram's 429 answers are still honoured).
-        self._bucket = TokenBucket(send_rate, send_burst) if send_rate else None
-
-    @property
-    def send_rate(self) -> float | None:
-        """Messages per second this notifier allows itself, or None for no limit."""
-        return self._bucket.rate if self._bucket is not None else None
 
     def notify_soon(self) -> None:
         """Ask the running loop to deliver now instead of at its next tick."""
@@ -134,17 +98,24 @@ class Notifier:
         rows = await self.outbox.claim(
             owner=self.owner, limit=self.batch, lease_seconds=self.lease_seconds
         )
+        by_chat: dict[int, list[Notification]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.chat_id].append(row)
+        counts = await asyncio.gather(*(self._deliver_in_order(chat) for chat in by_chat.values()))
+        return len(rows), sum(counts)
+
+    async def _deliver_in_order(self, rows: list[Notification]) -> int:
         delivered = 0
         for row in rows:
             if await self._deliver(row):
                 delivered += 1
-        return len(rows), delivered
+        return delivered
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Deliver until `stop` is set, waking every `interval` or on `notify_soon()`.
 
-        A full round means more may be due: go again at once (the token bucket paces the
-        sends), so a backlog is not held to one batch per interval.
+        A full round means more may be due: go again at once (the limiter paces the sends), so
+        a backlog is not held to one batch per interval.
         """
         while not stop.is_set():
             claimed = 0
@@ -174,10 +145,13 @@ class Notifier:
             # Queued for someone who has since been removed from ADMIN_IDS: not theirs to read.
             await self.outbox.mark_undeliverable(row.id, reason="no longer an admin")
             return False
+        admin = str(row.kind) in _SHOP_KINDS  # alerts and announcements: after the customers
         try:
-            if self._bucket is not None:
-                await self._bucket.take()
-            await self._send(row)
+            # Not longer in the limiter's queue than half the lease: a row whose lease lapsed
+            # may be claimed again, and sent twice.
+            priority = Priority.ADMIN if admin else Priority.OUTCOME
+            with sending_as(priority, retry=False, max_wait=self.lease_seconds / 2):
+                await self._send(row)
         except PaymentNotFound:
             await self.outbox.mark_undeliverable(row.id, reason="payment not found")
             return False

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     merchant_name: str = "lipabot merchant"
     # Telegram answers bursts above ~30 messages/s with 429; stay under it. 0 = no limit.
+    # Per instance: several instances on one bot token each get their share (bot/limiter.py).
     telegram_send_rate: float = Field(default=25.0, ge=0)
     # An acknowledged webhook update is leased to one instance this long (renewed while it
     # waits there); after a crash, another instance or the restarted one takes it after this.
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     # A customer message Telegram keeps failing (network, 5xx, 429) is retried this long, at
     # least every 10 minutes, before it is given up and the admins are told.
     telegram_delivery_give_up_hours: float = Field(default=24.0, gt=0)
+    # Messages per second in one chat (Telegram: about 1; groups 20/minute). 0 = no limit.
+    telegram_chat_rate: float = Field(default=1.0, ge=0)
+    # Updates processed at once (never two of one chat or one user at once).
+    telegram_concurrent_updates: int = Field(default=32, ge=1)
     # A chat (a staff group, say) the bot is a member of: shop reports go there too.
     admin_chat_id: int | None = None
     # Tell the admins (and ADMIN_CHAT_ID) of every paid payment; 0 turns it off.

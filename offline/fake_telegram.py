@@ -7,6 +7,11 @@ are checked like Telegram checks them, queues updates for `getUpdates`, and can 
 400 "chat not found". Photos and documents (multipart uploads) are kept with their bytes, so a
 test can open the PNG or CSV the bot sent.
 
+With `enforce_limits=True` (or `enforce_limits(...)` later) it keeps Telegram's flood limits as
+Telegram does: a bot that sends or edits more than 30 messages a second overall, or more than
+one a second in one chat (after a burst of a few), gets `429 Too Many Requests: retry after N`.
+`too_many_requests` counts every 429 it answered.
+
 Wire it to PTB with `fake.request()` (an `HTTPXRequest` whose transport is this app) and
 `base_url=settings.telegram_api_url`; the host part of the URL is ignored.
 """
@@ -19,6 +24,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import math
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
@@ -83,6 +89,67 @@ class FakeUser:
         return data
 
 
+#: Telegram's flood limits as the enforcing mode keeps them (messages per second, burst).
+OVERALL_RATE = 30.0
+OVERALL_BURST = 30
+CHAT_RATE = 1.0
+CHAT_BURST = 3
+
+
+def counts_as_message(method: str) -> bool:
+    """Calls that put a message in a chat (Telegram's limits count these)."""
+    name = method.lower()
+    return name != "sendchataction" and name.startswith(("send", "edit", "copy", "forward"))
+
+
+class _Bucket:
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.at = rate, float(burst), float(burst), now
+
+    def take(self, now: float) -> float:
+        """0 and one token taken, or the seconds until one is there (nothing taken)."""
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class FloodLimits:
+    """Telegram's flood control for one bot: overall and per chat token buckets."""
+
+    def __init__(
+        self,
+        *,
+        overall_rate: float = OVERALL_RATE,
+        overall_burst: int = OVERALL_BURST,
+        chat_rate: float = CHAT_RATE,
+        chat_burst: int = CHAT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.overall = _Bucket(overall_rate, overall_burst, clock())
+        self.chat = (chat_rate, chat_burst)
+        self.chats: dict[str, _Bucket] = {}
+
+    def refuse(self, chat_id: object) -> int | None:
+        """None (the message may go), or Telegram's retry_after in whole seconds."""
+        now = self.clock()
+        key = str(chat_id)
+        bucket = self.chats.get(key)
+        if bucket is None:
+            bucket = self.chats[key] = _Bucket(*self.chat, now)
+        wait = bucket.take(now)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        wait = self.overall.take(now)
+        if wait > 0:
+            bucket.tokens += 1  # not sent: the chat keeps its token
+            return max(1, math.ceil(wait))
+        return None
+
+
 @dataclass
 class _Failure:
     status: int
@@ -119,9 +186,18 @@ class FakeTelegram:
     """The fake Bot API server state plus its ASGI app (`.app`)."""
 
     def __init__(
-        self, token: str, *, bot_id: int | None = None, username: str = "lipa_test_bot"
+        self,
+        token: str,
+        *,
+        bot_id: int | None = None,
+        username: str = "lipa_test_bot",
+        enforce_limits: bool = False,
     ) -> None:
         self.token = token
+        #: Telegram's flood limits, when enforced (`enforce_limits`).
+        self.limits: FloodLimits | None = FloodLimits() if enforce_limits else None
+        #: Every 429 answered: flood limits and `fail_retry_after` alike.
+        self.too_many_requests = 0
         self.bot_id = bot_id if bot_id is not None else _bot_id_from(token)
         self.username = username
         self.calls: list[Call] = []
@@ -163,6 +239,11 @@ class FakeTelegram:
             yield f"http://{host}:{bound}/bot"
 
     # ---------------------------------------------------------------- failures
+
+    def enforce_limits(self, **limits: Any) -> FloodLimits:
+        """Answer 429 beyond Telegram's flood limits from now on (`FloodLimits` arguments)."""
+        self.limits = FloodLimits(**limits)
+        return self.limits
 
     def fail_retry_after(
         self, seconds: int = 1, *, method: str | None = None, times: int | None = 1
@@ -366,7 +447,18 @@ class FakeTelegram:
                 raise httpx.ReadTimeout("fake telegram: no answer")
             else:
                 extra = {"retry_after": failure.retry_after} if failure.retry_after else None
+                if failure.status == 429:
+                    self.too_many_requests += 1
                 return _error(failure.status, failure.description, extra)
+        if self.limits is not None and counts_as_message(method):
+            retry_after = self.limits.refuse(params.get("chat_id"))
+            if retry_after is not None:
+                self.too_many_requests += 1
+                return _error(
+                    429,
+                    f"Too Many Requests: retry after {retry_after}",
+                    {"retry_after": retry_after},
+                )
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found")

@@ -63,6 +63,8 @@ def offline_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "emulator_callback_delay_seconds": 0.3,
         "log_level": "WARNING",
+        # The fake Telegram has no flood limits: no pacing per chat offline.
+        "telegram_chat_rate": 0,
     }
     values.update(overrides)
     return OfflineSettings(**values)

@@ -4,8 +4,10 @@
   anyone's draft older than `DRAFT_TTL` no longer blocks the phone: an abandoned confirmation
   never locks a customer out.
 * A draft older than `DRAFT_TTL` is never pushed: `push` cancels it and raises `DraftExpired`.
-* created -> pushing is a conditional update: one push however often `push` is called, and the
-  database's partial unique indexes allow one waiting payment per user and per phone.
+* created -> pushing is a conditional update: one push however often `push` (or `claim_push`)
+  is called, and the database's partial unique indexes allow one waiting payment per user and
+  per phone. Only the caller whose claim moved the row sends the prompt (`send_push`), so the
+  bot can claim while handling the tap and send in the background.
 * A push that may have reached M-Pesa (`PushUncertain`, or any unexpected error) is never
   repeated: the payment becomes `unknown` and waits for a callback (matched by phone and amount
   if need be), a query, or expiry.
@@ -112,11 +114,27 @@ class Pushes(ServiceBase):
     async def push(self, payment_id: int, *, user_id: int) -> Payment:
         """Send the STK prompt for a draft, once however often this is called.
 
-        Raises `DraftExpired` (after cancelling it) for a draft older than `DRAFT_TTL`.
+        `claim_push` then `send_push`, in one go. Raises `DraftExpired` (after cancelling it)
+        for a draft older than `DRAFT_TTL`.
+        """
+        claimed = await self.claim_push(payment_id, user_id=user_id)
+        if claimed is None:
+            return await self._fresh(payment_id)
+        return await self.send_push(claimed)
+
+    async def claim_push(self, payment_id: int, *, user_id: int) -> Payment | None:
+        """created -> pushing: the draft, now the caller's to `send_push`, and nobody else's.
+
+        None when it is no longer a draft (pushed already by an earlier tap or another
+        instance, or cancelled): read it again to see. Raises `DraftExpired` (after cancelling
+        it) for a draft older than `DRAFT_TTL`, `PaymentInProgress` while another payment of
+        the user or the phone may have a prompt out. Only database work: a caller can claim in
+        the update handler and send later, elsewhere; if the process dies in between, the
+        payment waits in `pushing` and the reconciler treats it as a push that may have left.
         """
         payment = await self._owned(payment_id, user_id)
         if payment.status != S.CREATED:
-            return payment
+            return None
         if self.draft_is_stale(payment):
             await self._cancel_draft(payment, self.now(), by="expired")
             raise DraftExpired(payment.id)
@@ -129,7 +147,14 @@ class Pushes(ServiceBase):
             busy = await self._waiting_payment(payment)
             if busy is not None:
                 raise PaymentInProgress(busy)
-            return await self._fresh(payment_id)
+        return claimed
+
+    async def send_push(self, claimed: Payment) -> Payment:
+        """Ask Daraja for the prompt of a payment `claim_push` gave the caller; never twice.
+
+        Whatever happens is recorded as a move (pending, push_failed with the customer's
+        message in the outbox, or unknown); the fresh payment is returned.
+        """
         try:
             accepted = await self.gateway.stk_push(
                 phone=claimed.phone,
@@ -147,7 +172,7 @@ class Pushes(ServiceBase):
         except Exception as exc:
             # We cannot tell whether the request left: treat it as maybe processed and never
             # push again; a callback, a query or expiry settles it.
-            logger.exception("payment #%d: unexpected error during STK push", payment.id)
+            logger.exception("payment #%d: unexpected error during STK push", claimed.id)
             return await self._push_unknown(claimed, {"error": type(exc).__name__})
         return await self._push_accepted(claimed, accepted)
 

@@ -186,7 +186,7 @@ def _paid_after_all(
 
 
 #: Where a payment whose prompt came to nothing may still be paid from the M-Pesa menu.
-MENU_PAYABLE_STATES = frozenset({S.FAILED, S.CANCELLED, S.PUSH_FAILED})
+MENU_PAYABLE_STATES = frozenset({S.FAILED, S.CANCELLED, S.PUSH_FAILED, S.EXPIRED})
 
 
 def decide_c2b(
@@ -194,12 +194,15 @@ def decide_c2b(
 ) -> Plan:
     """The plan for a C2B confirmation (`result`, source "c2b") naming this payment.
 
-    As `decide`, except that a payment whose prompt failed, was cancelled or never went out is
-    paid: the customer paid from the M-Pesa menu with its account number (the STK result after
-    such a status would only alert the admins; a C2B confirmation is the money itself).
+    As `decide`, except that a payment whose prompt failed, was cancelled, expired or never
+    went out is paid without an alert: the customer paid from the M-Pesa menu with its account
+    number, so no earlier answer was wrong (a C2B confirmation is the money itself).
     """
     if facts.status in MENU_PAYABLE_STATES and not facts.flagged_reason:
-        return _success(facts, result, NotificationKind.PAID, receipt_taken, now)
+        # An expired payment's customer was told we stopped waiting: "M-Pesa has now confirmed".
+        late = facts.status is S.EXPIRED
+        notify = NotificationKind.LATE_PAID if late else NotificationKind.PAID
+        return _success(facts, result, notify, receipt_taken, now)
     return decide(facts, result, receipt_taken=receipt_taken, now=now)
 
 

@@ -2,8 +2,9 @@
 
 Every state handler returns the next state (PTB's conversationbot shape); the whole machine is
 `pay_conversation()`. The draft payment is created on entering confirmation so the Confirm button
-carries its id; the push itself is `PaymentService.push`, which is atomic, so a double tap, a
-stale button or a second instance can never push twice.
+carries its id; Confirm claims the push (`PaymentService.claim_push`, a conditional move, so a
+double tap, a stale button or a second instance can never push twice) and the prompt is sent in
+the background (`bot.push_sender`), so a slow Daraja never holds up a reply.
 """
 
 from __future__ import annotations
@@ -320,10 +321,15 @@ async def _confirm(update: Update, context: BotContext, phone: str) -> int:
 
 
 async def confirm_pressed(update: Update, context: BotContext) -> int | None:
-    """Confirm: push once, edit the confirmation into the live status message.
+    """Confirm: claim the push, answer at once, send the prompt in the background.
+
+    The claim (created -> pushing) is a conditional move, so a double tap, a stale button or a
+    second instance still cannot push twice; only the tap whose claim moved the row sends. The
+    push itself runs outside this handler (`bot.push_sender`): a slow Daraja holds up no reply,
+    and a refusal reaches the customer through the outbox, edited into this message.
 
     Also registered outside the conversation, so a stale or repeated tap still gets an answer
-    (and still cannot push twice: the service decides).
+    (one line, and the old buttons go).
     """
     query = update.callback_query
     assert query is not None and query.message is not None
@@ -334,34 +340,40 @@ async def confirm_pressed(update: Update, context: BotContext) -> int | None:
     if payment.status != PaymentStatus.CREATED:
         await _stale_confirmation(query, lang, payment)
         return _finish_if_current(context, payment.id)
-    await query.answer()
-    merchant = context.settings.merchant_name
-    # The message says "check your phone" before the push, so the notifier's later edit
-    # (paid / failed) can never be overwritten by this handler. The edit is cosmetic: Telegram
-    # refusing it (flood control, 5xx, an uneditable message) must not keep the prompt from
-    # going out, and the message id is remembered anyway so the notifier edits this message.
-    # A stale draft is refused by `push` below: no "check your phone" for a prompt not coming.
-    if not context.payments.draft_is_stale(payment):
-        check_phone = t(lang, "check_phone", amount=money(payment.amount), merchant=merchant)
-        # The way out if the prompt never comes (phone off, old SIM): bot.handlers.c2b.
-        await _edit_cosmetic(query, payment.id, check_phone, views.menu_keyboard(lang, payment.id))
-        await context.payments.set_status_message(payment.id, query.message.message_id)
     try:
-        payment = await context.payments.push(payment.id, user_id=_user_id(update))
+        claimed = await context.payments.claim_push(payment.id, user_id=_user_id(update))
     except DraftExpired:
         # An old Confirm button (the draft outlived DRAFT_TTL): cancelled, nothing pushed.
+        await query.answer()
         await _edit(query, t(lang, "draft_expired"))
         return _finish(context)
     except PushLimitExceeded as exc:
+        await query.answer()
         await _edit(query, _limit_text(lang, exc))
         return _finish(context)
     except PaymentInProgress as exc:
+        await query.answer()
         await _edit(query, _busy_text(lang, exc.existing, _user_id(update)))
         return _finish(context)
-    if payment.status == PaymentStatus.PUSH_FAILED:
-        menu = views.MenuPayment.from_settings(context.settings)  # as the notifier words it
-        text, markup = views.outcome_text("push_failed", lang, payment, merchant, menu)
-        await _edit(query, text, markup)
+    if claimed is None:  # another tap or instance got there first
+        fresh = await context.payments.get(payment.id)
+        await query.answer(t(lang, "already_sent" if fresh.status in _BUSY else "payment_closed"))
+        return _finish(context)
+    merchant = context.settings.merchant_name
+    # The message says "check your phone" before the push is sent, so the notifier's later edit
+    # (paid / failed) can never be overwritten by this handler. The edit is cosmetic: Telegram
+    # refusing it (flood control, 5xx, an uneditable message) must not keep the prompt from
+    # going out, and the message id is remembered anyway so the notifier edits this message.
+    check_phone = t(lang, "check_phone", amount=money(claimed.amount), merchant=merchant)
+    try:
+        await query.answer(t(lang, "sending_prompt"))
+        # The way out if the prompt never comes (phone off, old SIM): bot.handlers.c2b.
+        await _edit_cosmetic(query, claimed.id, check_phone, views.menu_keyboard(lang, claimed.id))
+        await context.payments.set_status_message(claimed.id, query.message.message_id)
+    finally:
+        # Whatever happened above, the claimed push goes out: a claim never sent would leave
+        # the payment in `pushing` until the reconciler gives it up.
+        context.bot_data.pushes.start(context.application, claimed, update=update)
     return _finish(context)
 
 

@@ -508,4 +508,5 @@ TEXTS: dict[str, str] = {
     "attach_refused": "Cannot give C2B #{c2b_id} to payment #{payment_id}: {reason}.",
     "menu_unmatched": "M-Pesa payments that match no payment",
     "menu_attach": "Give an unmatched M-Pesa payment to a payment",
+    "sending_prompt": "Sending the M-Pesa prompt to your phone…",
 }

@@ -523,4 +523,5 @@ TEXTS: dict[str, str] = {
     "attach_refused": "Siwezi kuipa C2B #{c2b_id} malipo #{payment_id}: {reason}.",
     "menu_unmatched": "Malipo ya M-Pesa yasiyolingana na malipo yoyote",
     "menu_attach": "Kuyapa malipo ya M-Pesa yasiyolingana malipo",
+    "sending_prompt": "Ninatuma ombi la M-Pesa kwenye simu yako…",
 }

@@ -70,16 +70,32 @@ class BotHarness:
     def notifier(self):  # type: ignore[no-untyped-def]
         return notifier_of(self.app)
 
-    async def feed(self, update: dict) -> None:  # type: ignore[type-arg]
+    async def feed(self, update: dict, *, settle: bool = True) -> None:  # type: ignore[type-arg]
+        """Process one update through the handler stack.
+
+        `settle` (the default) then waits for the STK pushes it started in the background
+        (`bot.push_sender`), so the test sees the payment as Daraja's answer left it.
+        """
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        if settle:
+            await self.pushes_sent()
+
+    async def queue(self, update: dict) -> None:  # type: ignore[type-arg]
+        """Put an update on the application's queue, as the webhook route does: it is then
+        processed concurrently with others (`PerChatUserUpdateProcessor`), not awaited here."""
+        await self.app.update_queue.put(Update.de_json(update, self.app.bot))
+
+    async def pushes_sent(self) -> None:
+        """Wait until every STK push the bot started has Daraja's answer recorded."""
+        await self.app.bot_data.pushes.idle()
 
     async def say(self, user: FakeUser, text: str) -> str:
         """Send a text (or /command) and return the bot's newest message text."""
         await self.feed(self.fake.text(user, text))
         return self.fake.last(user.id).text
 
-    async def press(self, user: FakeUser, data: str, **kwargs: Any) -> None:
-        await self.feed(self.fake.press(user, data, **kwargs))
+    async def press(self, user: FakeUser, data: str, *, settle: bool = True, **kwargs: Any) -> None:
+        await self.feed(self.fake.press(user, data, **kwargs), settle=settle)
 
     async def payment_of(self, user: FakeUser) -> Payment:
         payments = await self.service.recent_for_user(user.id, limit=1)

@@ -269,7 +269,8 @@ class Instance:
     daraja_http: httpx.AsyncClient
     fake: FakeTelegram
     _client: httpx.AsyncClient | None = None
-    # PTB's default (concurrent_updates=False): one instance handles its updates one at a time.
+    # Updates fed here are handled one at a time per instance (stricter than the app's
+    # per-chat-and-user processor, and deterministic).
     _updates: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -292,9 +293,14 @@ class Instance:
     # -- Telegram side ---------------------------------------------------------------
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Handle one update as the running app would: in order with this instance's others."""
+        """Handle one update as the running app would: in order with this instance's others.
+
+        Then wait for the STK pushes running in the background (`bot.push_sender`), so the
+        test sees the payment as Daraja's answer left it.
+        """
         async with self._updates:
             await self.application.process_update(Update.de_json(update, self.application.bot))
+        await self.application.bot_data.pushes.idle()
 
     async def say(self, user: FakeUser, text: str) -> None:
         await self.feed(self.fake.text(user, text))

@@ -23,6 +23,9 @@ def make_settings(**overrides: object) -> Settings:
         "public_url": "https://lipabot.test",
         "database_url": "sqlite://:memory:",
         "emulator_callback_delay_seconds": 0.0,
+        # Tests that are not about Telegram's pace do not wait a second per message in a chat;
+        # the ones that are set it (tests/integration/bot/test_limits.py).
+        "telegram_chat_rate": 0.0,
     }
     base.update(overrides)
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]

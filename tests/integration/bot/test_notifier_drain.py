@@ -1,4 +1,7 @@
-"""The notifier's run loop drains a backlog at the send rate, not one batch per interval."""
+"""The notifier's run loop drains a backlog at the send rate, not one batch per interval.
+
+The rate is the bot's one limiter's (`bot.limiter`, TELEGRAM_SEND_RATE), not the notifier's own.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.context import notifier_of
+from bot.limiter import SendLimiter
 from bot.notifier import Notifier
 from offline.fake_telegram import FakeTelegram
 from payments.models import Notification, NotificationKind, NotificationStatus
@@ -56,28 +59,38 @@ async def test_a_backlog_bigger_than_a_batch_goes_out_without_waiting_for_the_in
 ) -> None:
     await _queue_alerts(23)
     # batch 5 and a 30 s interval: the old loop would send 5 and sleep 30 s.
-    elapsed = await _run_until_sent(_notifier(bot, batch=5, send_rate=1000.0), bot, 23)
+    elapsed = await _run_until_sent(_notifier(bot, batch=5), bot, 23)
     assert elapsed < 3
     assert len(bot.fake.texts(ADMIN_CHAT)) == 23  # each once
     pending = await Notification.filter(status=NotificationStatus.PENDING).count()
     assert pending == 0
 
 
-async def test_the_send_rate_is_kept_while_draining(bot: BotHarness) -> None:
-    await _queue_alerts(12)
-    # 2 at once, then 10 more at 20/s: at least half a second.
-    elapsed = await _run_until_sent(_notifier(bot, batch=5, send_rate=20.0, send_burst=2), bot, 12)
-    assert elapsed >= 0.45
-    assert len(bot.fake.texts(ADMIN_CHAT)) == 12
+async def test_the_send_rate_is_kept_while_draining(
+    sqlite_db: object, fake_telegram: FakeTelegram
+) -> None:
+    harness = await start_harness(
+        make_settings(telegram_send_rate=20.0), fake_telegram, bot_daraja()
+    )
+    try:
+        await _queue_alerts(30)
+        # A burst of 20 at once, then 10 more at 20/s: at least half a second.
+        elapsed = await _run_until_sent(_notifier(harness, batch=5), harness, 30)
+        assert elapsed >= 0.45
+        assert len(fake_telegram.texts(ADMIN_CHAT)) == 30
+    finally:
+        await stop_harness(harness)
 
 
-@pytest.mark.parametrize(("rate", "expected"), [(7.0, 7.0), (0.0, None)])
+@pytest.mark.parametrize("rate", [7.0, 0.0])
 async def test_the_send_rate_comes_from_settings(
-    sqlite_db: object, fake_telegram: FakeTelegram, rate: float, expected: float | None
+    sqlite_db: object, fake_telegram: FakeTelegram, rate: float
 ) -> None:
     settings = make_settings(telegram_send_rate=rate)
     harness = await start_harness(settings, fake_telegram, bot_daraja())
     try:
-        assert notifier_of(harness.app).send_rate == expected
+        limiter = harness.app.bot.rate_limiter
+        assert isinstance(limiter, SendLimiter)
+        assert limiter.rate == rate
     finally:
         await stop_harness(harness)

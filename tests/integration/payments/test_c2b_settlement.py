@@ -149,6 +149,8 @@ async def test_a_menu_payment_after_the_prompt_came_to_nothing_pays(
     stored = await Payment.get(id=payment.id)
     assert stored.status is S.PAID and stored.receipt == "TC2ABCDE12"
     assert (await _customer_notices(payment.id))[-1] == notice
+    # Paying from the menu after the prompt came to nothing proves no earlier answer wrong.
+    assert not await Notification.filter(payment_id=payment.id, kind=K.ADMIN_ALERT).exists()
 
 
 async def test_a_menu_payment_after_a_refused_push_pays(db: TestDatabase) -> None:
