@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from daraja.callbacks import balance_of, type_name
 from daraja.errors import CallbackError
 from daraja.timestamps import parse_daraja_timestamp
 
@@ -121,7 +122,7 @@ def read_msisdn(value: Any, path: str = "MSISDN") -> Msisdn:
     if value is None:
         return Msisdn(MsisdnForm.EMPTY)
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise CallbackError(f"{path}: expected a string, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a string, got {type_name(value)}")
     text = str(value).strip()
     if not text:
         return Msisdn(MsisdnForm.EMPTY)
@@ -166,7 +167,7 @@ class C2BPayment:
 def parse_c2b(body: Any) -> C2BPayment:
     """A C2B confirmation or validation body (they share one shape), or `CallbackError`."""
     if not isinstance(body, dict):
-        raise CallbackError(f"body: expected an object, got {_type(body)}")
+        raise CallbackError(f"body: expected an object, got {type_name(body)}")
     if "Body" in body and "TransID" not in body:
         raise CallbackError("body: an STK callback, not a C2B body")
     for name in _REQUIRED:
@@ -183,7 +184,7 @@ def parse_c2b(body: Any) -> C2BPayment:
         transaction_type=_text(body.get("TransactionType"), "TransactionType"),
         invoice_number=_text(body.get("InvoiceNumber"), "InvoiceNumber"),
         third_party_trans_id=_text(body.get("ThirdPartyTransID"), "ThirdPartyTransID"),
-        org_balance=_balance(body.get("OrgAccountBalance")),
+        org_balance=balance_of(body.get("OrgAccountBalance")),
         first_name=_text(body.get("FirstName"), "FirstName"),
         raw=safe_raw(body, msisdn),
     )
@@ -206,7 +207,7 @@ def normalise_account(text: str) -> str:
 
 def _trans_id(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise CallbackError(f"TransID: expected a non-empty string, got {_type(value)}")
+        raise CallbackError(f"TransID: expected a non-empty string, got {type_name(value)}")
     text = value.strip()
     if not (text.isascii() and text.isalnum()) or len(text) > 20:
         raise CallbackError(f"TransID: not an M-Pesa receipt: {text[:24]!r}")
@@ -215,7 +216,7 @@ def _trans_id(value: Any) -> str:
 
 def _time(value: Any) -> datetime:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise CallbackError(f"TransTime: expected YYYYMMDDHHmmss, got {_type(value)}")
+        raise CallbackError(f"TransTime: expected YYYYMMDDHHmmss, got {type_name(value)}")
     try:
         return parse_daraja_timestamp(value)
     except ValueError as exc:
@@ -225,7 +226,7 @@ def _time(value: Any) -> datetime:
 def _amount(value: Any) -> int:
     """`"500.00"`, `"10"` (and a JSON number) → whole positive shillings."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise CallbackError(f"TransAmount: expected a number, got {_type(value)}")
+        raise CallbackError(f"TransAmount: expected a number, got {type_name(value)}")
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
@@ -239,7 +240,7 @@ def _amount(value: Any) -> int:
 
 def _shortcode(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise CallbackError(f"BusinessShortCode: expected digits, got {_type(value)}")
+        raise CallbackError(f"BusinessShortCode: expected digits, got {type_name(value)}")
     text = str(value).strip()
     if not _SHORTCODE.match(text):
         raise CallbackError(f"BusinessShortCode: expected 5 to 7 digits, got {text[:12]!r}")
@@ -251,20 +252,5 @@ def _text(value: Any, path: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise CallbackError(f"{path}: expected a string, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a string, got {type_name(value)}")
     return str(value).strip()
-
-
-def _balance(value: Any) -> Decimal | None:
-    # Blank in validation requests; informational in confirmations: never a reason to refuse.
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        balance = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return balance if balance.is_finite() else None
-
-
-def _type(value: Any) -> str:
-    return "nothing" if value is None else type(value).__name__

@@ -109,13 +109,13 @@ def parse_stk_query(body: Any) -> StkResult | None:
 def _success_metadata(metadata: Any) -> dict[str, Any]:
     items = _dict(metadata, _META).get("Item")
     if not isinstance(items, list):
-        raise CallbackError(f"{_META}.Item: expected a list, got {_type(items)}")
+        raise CallbackError(f"{_META}.Item: expected a list, got {type_name(items)}")
     values: dict[str, Any] = {}
     for index, item in enumerate(items):
         path = f"{_META}.Item[{index}]"
         name = _dict(item, path).get("Name")
         if not isinstance(name, str) or not name:
-            raise CallbackError(f"{path}.Name: expected a non-empty string, got {_type(name)}")
+            raise CallbackError(f"{path}.Name: expected a non-empty string, got {type_name(name)}")
         if "Value" not in item:
             continue
         if name in _READ_ITEMS and name in values and values[name] != item["Value"]:
@@ -130,13 +130,13 @@ def _success_metadata(metadata: Any) -> dict[str, Any]:
         "receipt": _receipt(values["MpesaReceiptNumber"], f"{_META}.MpesaReceiptNumber"),
         "transaction_date": _date(values.get("TransactionDate"), f"{_META}.TransactionDate"),
         "phone": _phone(values.get("PhoneNumber"), f"{_META}.PhoneNumber"),
-        "balance": _balance(values.get("Balance")),
+        "balance": balance_of(values.get("Balance")),
     }
 
 
 def _dict(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        what = "missing" if value is None else f"got {_type(value)}"
+        what = "missing" if value is None else f"got {type_name(value)}"
         raise CallbackError(f"{path}: expected an object, {what}")
     return value
 
@@ -204,7 +204,7 @@ def _check_text(body: Any) -> None:
 
 def _id(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise CallbackError(f"{path}: expected a non-empty string, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a non-empty string, got {type_name(value)}")
     text = value.strip()
     if len(text) > MAX_ID_LENGTH:
         raise CallbackError(f"{path}: longer than {MAX_ID_LENGTH} characters ({len(text)})")
@@ -217,13 +217,13 @@ def _desc(value: Any, path: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise CallbackError(f"{path}: expected a string, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a string, got {type_name(value)}")
     return value
 
 
 def _result_code(value: Any, path: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise CallbackError(f"{path}: expected a number or a string, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a number or a string, got {type_name(value)}")
     text = str(value).strip()
     if not text:
         raise CallbackError(f"{path}: empty")
@@ -244,7 +244,7 @@ def _amount(value: Any, path: str) -> int:
     numbers, and nothing M-Pesa sends looks like that.
     """
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        raise CallbackError(f"{path}: expected a number, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a number, got {type_name(value)}")
     if isinstance(value, ExponentNumber):
         raise CallbackError(f"{path}: a number in exponent form")
     if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value.strip()):
@@ -264,7 +264,7 @@ def _amount(value: Any, path: str) -> int:
 
 def _receipt(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise CallbackError(f"{path}: expected a non-empty string, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a non-empty string, got {type_name(value)}")
     receipt = value.strip()
     if not RECEIPT.fullmatch(receipt):
         # Lower case included: receipts are compared as M-Pesa writes them (upper case), and a
@@ -279,7 +279,7 @@ def _date(value: Any, path: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise CallbackError(f"{path}: expected YYYYMMDDHHmmss, got {_type(value)}")
+        raise CallbackError(f"{path}: expected YYYYMMDDHHmmss, got {type_name(value)}")
     try:
         when = parse_daraja_timestamp(value)
     except ValueError as exc:
@@ -296,15 +296,16 @@ def _phone(value: Any, path: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise CallbackError(f"{path}: expected a number or a string, got {_type(value)}")
+        raise CallbackError(f"{path}: expected a number or a string, got {type_name(value)}")
     text = str(value).strip()
     if not text:
         raise CallbackError(f"{path}: empty")
     return text
 
 
-def _balance(value: Any) -> Decimal | None:
-    # Informational only, and real callbacks leave it out or valueless; never reject for it.
+def balance_of(value: Any) -> Decimal | None:
+    """A Balance value, or None: informational only (callbacks leave it out or valueless, C2B
+    validation requests leave it blank), never a reason to refuse a body."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -314,7 +315,8 @@ def _balance(value: Any) -> Decimal | None:
     return balance if balance.is_finite() else None
 
 
-def _type(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """What a JSON value is, for an error message."""
     return "nothing" if value is None else type(value).__name__
 
 
