@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 
 from bot.inbox import MAX_ATTEMPTS, Accepted, Inbox
+from bot.wakeup import nap
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -135,10 +136,4 @@ class InboxWorker:
             log.info("inbox: %d unprocessed updates handed back on stop", released)
 
     async def _sleep(self, stop: asyncio.Event, interval: float) -> None:
-        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waiters:
-                task.cancel()
-            self._wake.clear()
+        await nap(self._wake, stop, interval)

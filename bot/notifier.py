@@ -31,6 +31,7 @@ from bot import views
 from bot.delivery import GIVE_UP_AFTER, backoff, classify
 from bot.limiter import Priority, sending_as
 from bot.texts import has, money, t
+from bot.wakeup import nap
 from daraja.masking import mask_checkout_id
 from payments.errors import PaymentNotFound
 from payments.outbox import CUSTOMER_NOT_TOLD
@@ -130,13 +131,7 @@ class Notifier:
             await self._sleep(stop, interval)
 
     async def _sleep(self, stop: asyncio.Event, interval: float) -> None:
-        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waiters:
-                task.cancel()
-            self._wake.clear()
+        await nap(self._wake, stop, interval)
 
     # ------------------------------------------------------------------ one row
 
