@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot import texts, views
 from bot.context import PRIVATE, BotContext
 from bot.handlers.admin import admin_only
+from bot.handlers.pay import payment_named_by
 from bot.texts import money, t
 from payments.errors import C2BNotAttachable, PaymentNotFound
 from payments.states import PaymentStatus
@@ -44,13 +45,7 @@ async def menu_pay_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
     lang = context.lang(update)
-    raw_id = (query.data or "").partition(":")[2]
-    payment = None
-    if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9:
-        try:
-            payment = await context.payments.get(int(raw_id))
-        except PaymentNotFound:
-            payment = None
+    payment = await payment_named_by(query, context)
     user = update.effective_user
     if payment is None or user is None or payment.user_id != user.id:
         await query.answer(t(lang, "callback_invalid"), show_alert=True)

@@ -445,21 +445,27 @@ async def _stale_confirmation(query: CallbackQuery, lang: str, payment: Payment)
             log.info("could not remove stale buttons: %s", exc.message)
 
 
+async def payment_named_by(query: CallbackQuery, context: BotContext) -> Payment | None:
+    """The payment a button's data (`<action>:<id>`) names, or None when there is none."""
+    raw_id = (query.data or "").partition(":")[2]
+    # Button data is client-controlled: "²".isdigit() is True but int() refuses it, and a
+    # 60-digit id overflows the database's integer column. Ids are int4, so 9 digits always fit.
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9):
+        return None
+    try:
+        return await context.payments.get(int(raw_id))
+    except PaymentNotFound:
+        return None
+
+
 async def _own_payment(update: Update, context: BotContext) -> Payment | None:
     """The payment named by the button, if it belongs to the presser; else answer and refuse."""
     query = update.callback_query
     assert query is not None
     lang = context.lang(update)
-    raw_id = (query.data or "").partition(":")[2]
-    payment = None
-    # Button data is client-controlled: "²".isdigit() is True but int() refuses it, and a
-    # 60-digit id overflows the database's integer column. Ids are int4, so 9 digits always fit.
-    if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9:
-        try:
-            payment = await context.payments.get(int(raw_id))
-        except PaymentNotFound:
-            payment = None
+    payment = await payment_named_by(query, context)
     if payment is None:
+        raw_id = (query.data or "").partition(":")[2]
         log.warning("refused callback with unknown payment id %r", raw_id[:20])
         await query.answer(t(lang, "callback_invalid"), show_alert=True)
         return None
