@@ -16,11 +16,10 @@ receipts ahead of replies ahead of admin messages).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -45,7 +44,7 @@ from bot.handlers.pay import last_resort_handlers, pay_conversation, standalone_
 from bot.handlers.shop import SHOP_COMMANDS, shop_handlers
 from bot.inbox import Inbox, unique_owner
 from bot.inbox_worker import InboxWorker
-from bot.limiter import Priority, SendLimiter, sending_as
+from bot.limiter import Priority, SendLimiter, keyed_lock, sending_as
 from bot.notifier import Notifier
 from bot.persistence import DatabasePersistence
 from bot.push_sender import PushSender
@@ -137,17 +136,8 @@ class PerChatUserUpdateProcessor(BaseUpdateProcessor):
                 await stack.enter_async_context(self._hold(key))
             yield
 
-    @asynccontextmanager
-    async def _hold(self, key: tuple[str, int]) -> AsyncIterator[None]:
-        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._locks[key]
+    def _hold(self, key: tuple[str, int]) -> AbstractAsyncContextManager[None]:
+        return keyed_lock(self._locks, key)
 
 
 def _priority_of(update: object, admin_ids: frozenset[int]) -> Priority:

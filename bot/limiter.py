@@ -36,7 +36,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -337,17 +337,8 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
 
     # ------------------------------------------------------------------ chats
 
-    @contextlib.asynccontextmanager
-    async def _chat_turn(self, key: int | str) -> Any:
-        entry = self._chat_locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._chat_locks[key]
+    def _chat_turn(self, key: int | str) -> contextlib.AbstractAsyncContextManager[None]:
+        return keyed_lock(self._chat_locks, key)
 
     def _bucket(self, key: int | str) -> Bucket:
         bucket = self._chats.get(key)
@@ -372,3 +363,18 @@ def _seconds(value: object) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def keyed_lock(locks: dict[Any, list[Any]], key: Any) -> AsyncIterator[None]:
+    """Hold the lock for `key` in `locks` (key -> [lock, holders and waiters]), first come first
+    served; the entry is dropped when nobody needs it, so the dict does not grow unbounded."""
+    entry = locks.setdefault(key, [asyncio.Lock(), 0])
+    entry[1] += 1
+    try:
+        async with entry[0]:
+            yield
+    finally:
+        entry[1] -= 1
+        if entry[1] == 0:
+            del locks[key]
