@@ -40,12 +40,12 @@ from daraja.timestamps import now_utc
 from payments.models import (
     EventKind,
     Notification,
-    NotificationKind,
     NotificationStatus,
     Payment,
     PaymentEvent,
 )
 from payments.stores import sql as sqltext
+from payments.stores.orm import admin_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -200,19 +200,7 @@ class Outbox:
             if done and alert is not None:
                 row = await Notification.get(id=notification_id, using_db=conn)
                 await Notification.bulk_create(
-                    [
-                        Notification(
-                            payment_id=row.payment_id,
-                            chat_id=chat_id,
-                            language="en",
-                            kind=NotificationKind.ADMIN_ALERT,
-                            topic=CUSTOMER_NOT_TOLD,
-                            detail={"reason": CUSTOMER_NOT_TOLD, **alert},
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                        for chat_id in alert_chat_ids
-                    ],
+                    admin_alerts(row.payment_id, CUSTOMER_NOT_TOLD, alert, alert_chat_ids, now),
                     ignore_conflicts=True,
                     using_db=conn,
                 )

@@ -14,7 +14,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from daraja.c2b import C2BPayment as C2BBody
-from payments.models import C2BPayment, C2BStatus, Notification, NotificationKind
+from payments.models import C2BPayment, C2BStatus, Notification
+from payments.stores.orm import admin_alerts
 
 #: The admin alert topic of a C2B payment that matched nothing (rendered by `bot.views`).
 UNMATCHED_TOPIC = "unmatched_c2b"
@@ -57,18 +58,14 @@ async def insert(
                 updated_at=at,
                 using_db=conn,
             )
-            for chat_id in alert_chat_ids:
-                await Notification.create(
-                    payment_id=None,
-                    chat_id=chat_id,
-                    language="en",
-                    kind=NotificationKind.ADMIN_ALERT,
-                    topic=UNMATCHED_TOPIC,
-                    detail={"reason": UNMATCHED_TOPIC, "c2b_id": row.id, **(alert_detail or {})},
-                    next_attempt_at=at,
-                    created_at=at,
-                    using_db=conn,
-                )
+            alerts = admin_alerts(
+                None,
+                UNMATCHED_TOPIC,
+                {"c2b_id": row.id, **(alert_detail or {})},
+                alert_chat_ids,
+                at,
+            )
+            await Notification.bulk_create(alerts, using_db=conn)
     except IntegrityError:
         return None
     return row

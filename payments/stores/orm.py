@@ -9,8 +9,9 @@ reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -118,18 +119,9 @@ class OrmStore:
     ) -> None:
         """An admin alert about money that belongs to no payment (payment_id is NULL)."""
         async with in_transaction() as conn:
-            for chat_id in chat_ids:
-                await Notification.create(
-                    payment_id=None,
-                    chat_id=chat_id,
-                    language="en",
-                    kind=NotificationKind.ADMIN_ALERT,
-                    topic=topic,
-                    detail={"reason": topic, **detail},
-                    next_attempt_at=at,
-                    created_at=at,
-                    using_db=conn,
-                )
+            await Notification.bulk_create(
+                admin_alerts(None, topic, detail, chat_ids, at), using_db=conn
+            )
 
     async def adopt_events(self, checkout_request_id: str, payment_id: int) -> None:
         await PaymentEvent.filter(
@@ -232,34 +224,46 @@ async def _alert_admins(
 ) -> None:
     """One alert per admin chat about the move's topic; an alert already owed is not repeated."""
     topic = move.alert or ""
-    created = 0
-    for chat_id in move.alert_chat_ids:
-        already = (
+    owed = set(
+        cast(
+            "list[int]",
             await Notification.filter(
-                payment_id=payment.id,
-                kind=NotificationKind.ADMIN_ALERT,
-                chat_id=chat_id,
-                topic=topic,
+                payment_id=payment.id, kind=NotificationKind.ADMIN_ALERT, topic=topic
             )
             .using_db(conn)
-            .exists()
+            .values_list("chat_id", flat=True),
         )
-        if already:
-            continue
-        await Notification.create(
-            payment_id=payment.id,
+    )
+    chats = [chat_id for chat_id in move.alert_chat_ids if chat_id not in owed]
+    alerts = admin_alerts(payment.id, topic, move.alert_detail or {}, chats, at)
+    for alert in alerts:
+        await alert.save(using_db=conn)
+    created = len(alerts)
+    if created:
+        logger.error("payment #%d flagged for admins: %s", payment.id, topic)
+
+
+def admin_alerts(
+    payment_id: int | None,
+    topic: str,
+    detail: dict[str, Any],
+    chat_ids: Iterable[int],
+    at: datetime,
+) -> list[Notification]:
+    """One outbox row per admin chat about `topic`, in English (not yet saved)."""
+    return [
+        Notification(
+            payment_id=payment_id,
             chat_id=chat_id,
             language="en",
             kind=NotificationKind.ADMIN_ALERT,
             topic=topic,
-            detail={"reason": topic, **(move.alert_detail or {})},
+            detail={"reason": topic, **detail},
             next_attempt_at=at,
             created_at=at,
-            using_db=conn,
         )
-        created += 1
-    if created:
-        logger.error("payment #%d flagged for admins: %s", payment.id, topic)
+        for chat_id in chat_ids
+    ]
 
 
 def _mirror(payment: Payment, move: Move, at: datetime) -> None:
