@@ -194,7 +194,13 @@ class C2BSettlement(ServiceBase):
             plan = decide_c2b(
                 PaymentFacts.of(payment), result, receipt_taken=receipt_taken, now=now
             )
-            move = plan.move(result, at=now, payment=payment, alert_chat_ids=self.admin_chat_ids)
+            move = plan.move(
+                result,
+                at=now,
+                payment=payment,
+                alert_chat_ids=self.admin_chat_ids,
+                announce_chat_ids=self.announce_chat_ids,
+            )
             move = _with_c2b_detail(move, body, payment, matched_by)
             moved = await self.perform(move)
             if moved is not None:

@@ -315,3 +315,18 @@ async def test_a_payment_held_by_the_admins_keeps_a_later_confirmation_unmatched
     assert later.kind is ApplyKind.UNMATCHED
     row = await C2BPayment.get(trans_id="TC2FLAG002")
     assert (row.status, row.note) == (C2BStatus.UNMATCHED, "payment_flagged")
+
+
+async def test_a_menu_payment_is_announced_to_the_shop_like_a_prompt_payment(
+    db: TestDatabase,
+) -> None:
+    service = make_service()
+    service.announce_chat_ids = ADMINS  # as ADMIN_NOTIFY_PAYMENTS wires it
+    payment = await start(service)
+    await service.apply_c2b(confirmation(payment.account_number))
+    assert (await Payment.get(id=payment.id)).status is S.PAID
+    announced = await Notification.filter(payment_id=payment.id, kind=K.ANNOUNCE)
+    assert sorted(n.chat_id for n in announced) == sorted(ADMINS)
+    # The duplicate confirmation changes nothing and announces nothing more.
+    await service.apply_c2b(confirmation(payment.account_number))
+    assert await Notification.filter(payment_id=payment.id, kind=K.ANNOUNCE).count() == 2
